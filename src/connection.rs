@@ -1,0 +1,582 @@
+//! TCP connections: segments grouped by 4-tuple, with client and server roles
+//! and relative sequence numbers computed by tcplab itself.
+//!
+//! Roles come from the SYN (RFC 9293, 3.5): the sender of a SYN without ACK
+//! is the client. When the capture starts mid-connection, the sender of a
+//! SYN-ACK is the server; failing that, a port the caller names as the
+//! server's, and last the lower port (the usual shape of client and service).
+//!
+//! Relative numbers follow Wireshark's convention: the initial sequence
+//! number (ISN) of each side is 0, so the first data byte is 1. Without a SYN
+//! the base is the first sequence number seen minus one. tcplab computes them
+//! from raw numbers and [`Connection::relative_mismatches`] cross-checks them
+//! against tshark's `tcp.seq`/`tcp.ack`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::segment::Segment;
+
+/// Which end of a connection sent a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The side that sent the SYN (Zeek's originator).
+    Client,
+    /// The side that answered it (Zeek's responder).
+    Server,
+}
+
+impl Role {
+    /// The other end.
+    pub fn peer(self) -> Role {
+        match self {
+            Role::Client => Role::Server,
+            Role::Server => Role::Client,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        })
+    }
+}
+
+/// One segment of a connection, oriented, with tcplab's relative numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The segment as captured.
+    pub segment: Segment,
+    /// Who sent it.
+    pub from: Role,
+    /// Relative sequence number (0 for the SYN).
+    pub seq: u32,
+    /// Relative acknowledgment number, when the ACK flag is set.
+    pub ack: Option<u32>,
+}
+
+impl Step {
+    /// Relative sequence number just past this segment (`tcp.nxtseq`).
+    pub fn next_seq(&self) -> u32 {
+        self.seq.wrapping_add(self.segment.seq_len())
+    }
+}
+
+/// A disagreement between tcplab's relative numbers and tshark's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The frame concerned.
+    pub frame: u64,
+    /// `seq` or `ack`.
+    pub field: &'static str,
+    /// tcplab's value.
+    pub ours: u32,
+    /// tshark's value.
+    pub tshark: u32,
+}
+
+/// One TCP connection: its two ends and its segments in capture order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connection {
+    /// The end that opened the connection.
+    pub client: SocketAddr,
+    /// The end that accepted (or refused) it.
+    pub server: SocketAddr,
+    /// Whether the roles come from a SYN or SYN-ACK (else from ports).
+    pub roles_from_syn: bool,
+    /// The client's initial sequence number, from its SYN.
+    pub client_isn: Option<u32>,
+    /// The server's initial sequence number, from its SYN-ACK.
+    pub server_isn: Option<u32>,
+    /// Segments in capture order.
+    pub steps: Vec<Step>,
+    client_base: Option<u32>,
+    server_base: Option<u32>,
+}
+
+impl Connection {
+    fn new(first: &Segment, server_port: Option<u16>) -> Connection {
+        let f = first.flags;
+        let (client, server, from_syn) = if f.syn() && !f.ack() {
+            (first.src, first.dst, true)
+        } else if f.syn() && f.ack() {
+            (first.dst, first.src, true)
+        } else if server_port == Some(first.src.port()) {
+            (first.dst, first.src, false)
+        } else if server_port == Some(first.dst.port()) || first.dst.port() < first.src.port() {
+            (first.src, first.dst, false)
+        } else {
+            (first.dst, first.src, false)
+        };
+        Connection {
+            client,
+            server,
+            roles_from_syn: from_syn,
+            client_isn: None,
+            server_isn: None,
+            steps: Vec::new(),
+            client_base: None,
+            server_base: None,
+        }
+    }
+
+    /// Adds the next segment of this connection and computes its relative numbers.
+    pub fn push(&mut self, segment: Segment) {
+        let from = if segment.src == self.client {
+            Role::Client
+        } else {
+            Role::Server
+        };
+        let flags = segment.flags;
+        if flags.syn() {
+            match from {
+                Role::Client if self.client_isn.is_none() => {
+                    self.client_isn = Some(segment.seq_raw);
+                    self.client_base = Some(segment.seq_raw);
+                }
+                Role::Server if self.server_isn.is_none() => {
+                    self.server_isn = Some(segment.seq_raw);
+                    self.server_base = Some(segment.seq_raw);
+                }
+                _ => {}
+            }
+        }
+        // Midstream: the first byte seen is relative 1, as Wireshark shows it.
+        let own_base = *self
+            .base_mut(from)
+            .get_or_insert(segment.seq_raw.wrapping_sub(1));
+        let ack = if flags.ack() {
+            let peer_base = *self
+                .base_mut(from.peer())
+                .get_or_insert(segment.ack_raw.wrapping_sub(1));
+            Some(segment.ack_raw.wrapping_sub(peer_base))
+        } else {
+            None
+        };
+        let seq = segment.seq_raw.wrapping_sub(own_base);
+        self.steps.push(Step {
+            segment,
+            from,
+            seq,
+            ack,
+        });
+    }
+
+    fn base_mut(&mut self, role: Role) -> &mut Option<u32> {
+        match role {
+            Role::Client => &mut self.client_base,
+            Role::Server => &mut self.server_base,
+        }
+    }
+
+    /// The address of one end.
+    pub fn addr(&self, role: Role) -> SocketAddr {
+        match role {
+            Role::Client => self.client,
+            Role::Server => self.server,
+        }
+    }
+
+    /// Capture time of the first segment, the origin of relative times.
+    pub fn start_time(&self) -> f64 {
+        self.steps.first().map_or(0.0, |s| s.segment.time)
+    }
+
+    /// Segments Wireshark marks as retransmissions.
+    pub fn retransmissions(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.segment.analysis.is_retransmission())
+            .count()
+    }
+
+    /// Steps that are not retransmissions, the ones the lab's checks read.
+    pub fn originals(&self) -> impl Iterator<Item = &Step> {
+        self.steps
+            .iter()
+            .filter(|s| !s.segment.analysis.is_retransmission())
+    }
+
+    /// Payload bytes sent by one end, counting each sequence number once.
+    pub fn bytes_sent(&self, role: Role) -> u64 {
+        self.originals()
+            .filter(|s| s.from == role)
+            .map(|s| u64::from(s.segment.len))
+            .sum()
+    }
+
+    /// Every relative acknowledgment number one end sent, in order, without repeats.
+    pub fn acks_from(&self, role: Role) -> Vec<u32> {
+        let mut acks: Vec<u32> = Vec::new();
+        for a in self
+            .steps
+            .iter()
+            .filter(|s| s.from == role)
+            .filter_map(|s| s.ack)
+        {
+            if acks.last() != Some(&a) {
+                acks.push(a);
+            }
+        }
+        acks
+    }
+
+    /// Whether the connection is over as far as the wire can tell: a RST
+    /// was sent, or both FINs were sent and the last one acknowledged.
+    ///
+    /// A live capture waits for this before it calls a connection complete.
+    pub fn is_over(&self) -> bool {
+        if self.steps.iter().any(|s| s.segment.flags.rst()) {
+            return true;
+        }
+        let fin_end = |role: Role| {
+            self.steps
+                .iter()
+                .find(|s| s.from == role && s.segment.flags.fin())
+                .map(Step::next_seq)
+        };
+        let (Some(client_fin), Some(server_fin)) = (fin_end(Role::Client), fin_end(Role::Server))
+        else {
+            return false;
+        };
+        let acked = |role: Role, upto: u32| {
+            self.steps
+                .iter()
+                .any(|s| s.from == role && s.ack.is_some_and(|a| seq_ge(a, upto)))
+        };
+        acked(Role::Server, client_fin) && acked(Role::Client, server_fin)
+    }
+
+    /// Zeek's connection history: one letter per event, upper case from the
+    /// client, lower case from the server, each letter once per direction.
+    ///
+    /// `S` SYN, `H` SYN-ACK, `A` pure ACK, `D` payload, `F` FIN, `R` RST,
+    /// `T` retransmission, `W` zero window. The seed's orderly lab reads `ShADadFf`.
+    pub fn history(&self) -> String {
+        let mut out = String::new();
+        let mut seen: Vec<char> = Vec::new();
+        let mut note = |c: char, role: Role| {
+            let c = match role {
+                Role::Client => c.to_ascii_uppercase(),
+                Role::Server => c.to_ascii_lowercase(),
+            };
+            if !seen.contains(&c) {
+                seen.push(c);
+                out.push(c);
+            }
+        };
+        for s in &self.steps {
+            let f = s.segment.flags;
+            if f.syn() && !f.ack() {
+                note('S', s.from);
+            }
+            if f.syn() && f.ack() {
+                note('H', s.from);
+            }
+            if s.segment.is_pure_ack() {
+                note('A', s.from);
+            }
+            if s.segment.len > 0 {
+                note('D', s.from);
+            }
+            if f.fin() {
+                note('F', s.from);
+            }
+            if f.rst() {
+                note('R', s.from);
+            }
+            if s.segment.analysis.is_retransmission() {
+                note('T', s.from);
+            }
+            if s.segment.analysis.zero_window {
+                note('W', s.from);
+            }
+        }
+        out
+    }
+
+    /// Where tcplab's relative numbers disagree with tshark's.
+    pub fn relative_mismatches(&self) -> Vec<Mismatch> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            if let Some(t) = s.segment.tshark_seq {
+                if t != s.seq {
+                    out.push(Mismatch {
+                        frame: s.segment.frame,
+                        field: "seq",
+                        ours: s.seq,
+                        tshark: t,
+                    });
+                }
+            }
+            if let (Some(ours), Some(t)) = (s.ack, s.segment.tshark_ack) {
+                if t != ours {
+                    out.push(Mismatch {
+                        frame: s.segment.frame,
+                        field: "ack",
+                        ours,
+                        tshark: t,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The connection as a ladder diagram (see [`crate::report::ladder`]).
+    pub fn ladder(&self) -> String {
+        crate::report::ladder::render(self)
+    }
+}
+
+impl fmt::Display for Connection {
+    /// The ladder diagram.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.ladder())
+    }
+}
+
+/// `a >= b` in sequence space (RFC 9293, 3.4: comparisons are modulo 2^32).
+pub fn seq_ge(a: u32, b: u32) -> bool {
+    a.wrapping_sub(b) < 1 << 31
+}
+
+/// Groups segments into connections, incrementally, in capture order.
+#[derive(Clone, Debug, Default)]
+pub struct Connections {
+    list: Vec<Connection>,
+    by_tuple: HashMap<(SocketAddr, SocketAddr), usize>,
+    server_port: Option<u16>,
+}
+
+impl Connections {
+    /// An empty set. `server_port` names the server's port for connections
+    /// whose SYN was not captured.
+    pub fn new(server_port: Option<u16>) -> Connections {
+        Connections {
+            server_port,
+            ..Connections::default()
+        }
+    }
+
+    /// Adds one segment; returns the index of the connection it joined.
+    ///
+    /// A fresh SYN on a 4-tuple whose connection is over, or whose ISN
+    /// differs, starts a new connection (the port was reused).
+    pub fn push(&mut self, segment: Segment) -> usize {
+        let key = if segment.src <= segment.dst {
+            (segment.src, segment.dst)
+        } else {
+            (segment.dst, segment.src)
+        };
+        let fresh_syn = segment.flags.syn() && !segment.flags.ack();
+        let index = match self.by_tuple.get(&key) {
+            Some(&i) if !(fresh_syn && self.is_new_incarnation(i, &segment)) => i,
+            _ => {
+                self.list.push(Connection::new(&segment, self.server_port));
+                self.by_tuple.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        self.list[index].push(segment);
+        index
+    }
+
+    fn is_new_incarnation(&self, index: usize, syn: &Segment) -> bool {
+        let c = &self.list[index];
+        c.client_isn.is_some_and(|isn| isn != syn.seq_raw) || c.client_isn.is_none() && c.is_over()
+    }
+
+    /// The connections so far, in order of their first segment.
+    pub fn as_slice(&self) -> &[Connection] {
+        &self.list
+    }
+
+    /// The connection a 4-tuple belongs to (the most recent one on it).
+    pub fn find(&self, a: SocketAddr, b: SocketAddr) -> Option<&Connection> {
+        let key = if a <= b { (a, b) } else { (b, a) };
+        self.by_tuple.get(&key).map(|&i| &self.list[i])
+    }
+
+    /// The connections, in order of their first segment.
+    pub fn into_vec(self) -> Vec<Connection> {
+        self.list
+    }
+}
+
+/// Groups a whole list of segments into connections.
+pub fn group(
+    segments: impl IntoIterator<Item = Segment>,
+    server_port: Option<u16>,
+) -> Vec<Connection> {
+    let mut c = Connections::new(server_port);
+    for s in segments {
+        c.push(s);
+    }
+    c.into_vec()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::segment::{Flags, Segment};
+
+    pub const CLIENT: &str = "127.0.0.1:53202";
+    pub const SERVER: &str = "127.0.0.1:8000";
+    pub const CISN: u32 = 4_000_000_000; // wraps during the exchange
+    pub const SISN: u32 = 1_000;
+
+    /// A segment from `from` with relative numbers turned into raw ones.
+    pub fn seg(frame: u64, from: Role, flags: Flags, seq: u32, ack: u32, len: u32) -> Segment {
+        let (src, dst, own, peer) = match from {
+            Role::Client => (CLIENT, SERVER, CISN, SISN),
+            Role::Server => (SERVER, CLIENT, SISN, CISN),
+        };
+        Segment {
+            frame,
+            time: 1000.0 + frame as f64 * 0.001,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            flags,
+            seq_raw: own.wrapping_add(seq),
+            ack_raw: if flags.ack() {
+                peer.wrapping_add(ack)
+            } else {
+                0
+            },
+            tshark_seq: Some(seq),
+            tshark_ack: flags.ack().then_some(ack),
+            stream: Some(0),
+            len,
+            window: 512,
+            window_scaled: Some(65536),
+            options: Default::default(),
+            analysis: Default::default(),
+        }
+    }
+
+    use Role::{Client as C, Server as S};
+    const SYN: Flags = Flags::SYN;
+    const ACK: Flags = Flags::ACK;
+    const FIN: Flags = Flags::FIN;
+    const PSH: Flags = Flags::PSH;
+    const RST: Flags = Flags::RST;
+
+    /// The seed lab with 479 and 1380 bytes and the given close.
+    pub fn lab(close: &[(Role, Flags, u32, u32)]) -> Vec<Segment> {
+        let mut v = vec![
+            seg(1, C, SYN, 0, 0, 0),
+            seg(2, S, SYN | ACK, 0, 1, 0),
+            seg(3, C, ACK, 1, 1, 0),
+            seg(4, C, PSH | ACK, 1, 1, 479),
+            seg(5, S, ACK, 1, 480, 0),
+            seg(6, S, PSH | ACK, 1, 480, 479),
+            seg(7, C, ACK, 480, 480, 0),
+            seg(8, C, PSH | ACK, 480, 480, 1380),
+            seg(9, S, PSH | ACK, 480, 1860, 1380),
+        ];
+        for (i, &(from, flags, seq, ack)) in close.iter().enumerate() {
+            v.push(seg(10 + i as u64, from, flags, seq, ack, 0));
+        }
+        v
+    }
+
+    pub fn four_segment() -> Vec<Segment> {
+        lab(&[
+            (C, FIN | ACK, 1860, 1860),
+            (S, ACK, 1860, 1861),
+            (S, FIN | ACK, 1860, 1861),
+            (C, ACK, 1861, 1861),
+        ])
+    }
+
+    #[test]
+    fn roles_come_from_the_syn_and_numbers_are_relative() {
+        let conns = group(four_segment(), None);
+        assert_eq!(conns.len(), 1);
+        let c = &conns[0];
+        assert_eq!(c.client, CLIENT.parse().unwrap());
+        assert!(c.roles_from_syn);
+        assert_eq!((c.client_isn, c.server_isn), (Some(CISN), Some(SISN)));
+        let data = &c.steps[3];
+        assert_eq!((data.from, data.seq, data.ack), (C, 1, Some(1)));
+        assert_eq!(c.steps[4].ack, Some(480));
+        assert!(c.relative_mismatches().is_empty());
+        assert!(c.is_over());
+        assert_eq!(c.history(), "ShADadFf");
+        assert_eq!(c.bytes_sent(C), 1859);
+        assert_eq!(c.acks_from(S), vec![1, 480, 1860, 1861]);
+    }
+
+    #[test]
+    fn a_lost_final_ack_is_not_over() {
+        let mut segs = four_segment();
+        segs.pop();
+        assert!(!group(segs, None)[0].is_over());
+    }
+
+    #[test]
+    fn a_reset_is_over() {
+        let segs = lab(&[(C, RST | ACK, 1860, 1860)]);
+        let c = &group(segs, None)[0];
+        assert!(c.is_over());
+        assert_eq!(c.history(), "ShADadR");
+    }
+
+    #[test]
+    fn midstream_capture_uses_port_hint_and_first_seq() {
+        let segs: Vec<Segment> = four_segment().into_iter().skip(3).collect();
+        let mut segs_no_tshark = segs.clone();
+        for s in &mut segs_no_tshark {
+            s.tshark_seq = None;
+            s.tshark_ack = None;
+        }
+        let c = &group(segs_no_tshark, Some(8000))[0];
+        assert!(!c.roles_from_syn);
+        assert_eq!(c.server.port(), 8000);
+        assert_eq!((c.steps[0].seq, c.steps[0].ack), (1, Some(1)));
+        assert_eq!(c.steps[1].ack, Some(480));
+    }
+
+    #[test]
+    fn mismatches_with_tshark_are_reported() {
+        let mut segs = four_segment();
+        segs[4].tshark_ack = Some(481);
+        let c = &group(segs, None)[0];
+        assert_eq!(
+            c.relative_mismatches(),
+            vec![Mismatch {
+                frame: 5,
+                field: "ack",
+                ours: 480,
+                tshark: 481
+            }]
+        );
+    }
+
+    #[test]
+    fn a_new_syn_on_a_finished_tuple_is_a_new_connection() {
+        let mut segs = four_segment();
+        let mut again = four_segment();
+        for s in &mut again {
+            s.seq_raw = s.seq_raw.wrapping_add(77);
+            s.frame += 100;
+        }
+        segs.extend(again);
+        let conns = group(segs, None);
+        assert_eq!(conns.len(), 2);
+        assert_eq!(conns[1].steps.len(), 13);
+    }
+
+    #[test]
+    fn sequence_comparison_wraps() {
+        assert!(seq_ge(5, u32::MAX - 5));
+        assert!(!seq_ge(u32::MAX - 5, 5));
+        assert!(seq_ge(7, 7));
+    }
+}

@@ -1,0 +1,120 @@
+//! The ladder diagram: one row per segment, relative time, an arrow between
+//! the client and server columns, flags and relative Seq/Ack/Len, as
+//! Wireshark's flow graph (Statistics > Flow Graph) shows a TCP stream.
+//!
+//! ```text
+//! 127.0.0.1:53202 (client) <-> 127.0.0.1:8000 (server)
+//!     time  frame  client                                           server
+//! 0.000000      1  |--- [SYN] Seq=0 Len=0 MSS=65495 --------------->|
+//! 0.000012      2  |<-- [SYN, ACK] Seq=0 Ack=1 Len=0 MSS=65495 -----|
+//! ```
+
+use std::fmt::Write;
+
+use crate::connection::{Connection, Role, Step};
+
+/// The label drawn on a step's arrow: `[PSH, ACK] Seq=1 Ack=1 Len=479`.
+pub fn label(step: &Step) -> String {
+    let mut s = format!("[{}] Seq={}", step.segment.flags, step.seq);
+    if let Some(ack) = step.ack {
+        let _ = write!(s, " Ack={ack}");
+    }
+    let _ = write!(s, " Len={}", step.segment.len);
+    if let Some(mss) = step.segment.options.mss {
+        let _ = write!(s, " MSS={mss}");
+    }
+    s
+}
+
+/// What Wireshark's analysis says of a step, if anything worth a mark.
+pub fn remark(step: &Step) -> Option<&'static str> {
+    let a = &step.segment.analysis;
+    if a.fast_retransmission {
+        Some("fast retransmission")
+    } else if a.spurious_retransmission {
+        Some("spurious retransmission")
+    } else if a.retransmission {
+        Some("retransmission")
+    } else if a.duplicate_ack {
+        Some("duplicate ACK")
+    } else if a.out_of_order {
+        Some("out of order")
+    } else if a.zero_window {
+        Some("zero window")
+    } else {
+        None
+    }
+}
+
+/// Draws the whole connection as a ladder.
+pub fn render(conn: &Connection) -> String {
+    let labels: Vec<String> = conn.steps.iter().map(label).collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(40)
+        + 8;
+    let t0 = conn.start_time();
+    let mut out = String::new();
+    let _ = writeln!(out, "{} (client) <-> {} (server)", conn.client, conn.server);
+    if !conn.roles_from_syn {
+        let _ = writeln!(out, "(no SYN captured: roles guessed from the ports)");
+    }
+    let _ = writeln!(
+        out,
+        "{:>9}  {:>5}  {:<w$}server",
+        "time",
+        "frame",
+        "client",
+        w = width + 1
+    );
+    for (step, label) in conn.steps.iter().zip(&labels) {
+        let pad = width - label.chars().count();
+        let arrow = match step.from {
+            Role::Client => format!("|--- {label} {}>|", "-".repeat(pad.saturating_sub(5))),
+            Role::Server => format!("|<-- {label} {}|", "-".repeat(pad.saturating_sub(4))),
+        };
+        let _ = write!(
+            out,
+            "{:>9.6}  {:>5}  {arrow}",
+            step.segment.time - t0,
+            step.segment.frame
+        );
+        if let Some(r) = remark(step) {
+            let _ = write!(out, "  [{r}]");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::connection::group;
+    use crate::connection::tests::four_segment;
+
+    #[test]
+    fn ladder_shows_direction_flags_and_relative_numbers() {
+        let mut segs = four_segment();
+        segs[7].analysis.retransmission = true;
+        let text = group(segs, None)[0].ladder();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "127.0.0.1:53202 (client) <-> 127.0.0.1:8000 (server)"
+        );
+        assert!(lines[2].contains("|--- [SYN] Seq=0 Len=0 "), "{text}");
+        assert!(lines[2].ends_with(">|"), "{text}");
+        assert!(
+            lines[3].contains("|<-- [SYN, ACK] Seq=0 Ack=1 Len=0 "),
+            "{text}"
+        );
+        assert!(lines[6].contains("[ACK] Seq=1 Ack=480 Len=0"), "{text}");
+        assert!(lines[9].ends_with("[retransmission]"), "{text}");
+        // Every arrow has the same length, so the server column lines up.
+        let bars: Vec<usize> = lines[2..].iter().map(|l| l.rfind('|').unwrap()).collect();
+        assert!(bars.iter().all(|&b| b == bars[0]), "{text}");
+    }
+}

@@ -1,0 +1,520 @@
+//! One TCP segment as tshark dissected it: endpoints, flags, raw and tshark's
+//! relative sequence numbers, payload length, window, options and
+//! Wireshark's expert analysis.
+//!
+//! A [`Segment`] is plain data built from named tshark fields (see
+//! [`FieldSource`] and [`FIELDS`]), so it can be made from a live capture, a
+//! capture file, or a table in a test. Relative numbers that tcplab computes
+//! itself live on [`crate::connection::Step`], because they need the
+//! connection's initial sequence numbers.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+/// The tshark fields tcplab reads from each packet.
+///
+/// Names follow `tshark -G fields`; the reference sheet
+/// `tcp-on-the-wire.md` explains each one.
+pub const FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_epoch",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.stream",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.len",
+    "tcp.flags",
+    "tcp.window_size_value",
+    "tcp.window_size",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.sack_perm",
+    "tcp.options.sack_le",
+    "tcp.options.sack_re",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.duplicate_ack",
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.zero_window",
+    "tcp.analysis.keep_alive",
+    "udp.srcport",
+    "udp.dstport",
+    "data.data",
+];
+
+/// Where named field values come from: a dissected packet, or a map in a test.
+///
+/// A field may occur several times in one packet (SACK blocks); `all`
+/// returns every occurrence in packet order, `get` the first.
+pub trait FieldSource {
+    /// Every value of the field `name`, in the order tshark printed them.
+    fn all(&self, name: &str) -> Vec<&str>;
+
+    /// The first value of the field `name`, if the packet has it.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.all(name).into_iter().next()
+    }
+
+    /// Whether the packet carries the field `name` at all.
+    fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+impl FieldSource for [(&str, &str)] {
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .collect()
+    }
+}
+
+/// A field tshark gave that tcplab could not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// A field every TCP segment has is absent.
+    #[error("frame {frame}: field `{field}` is missing")]
+    Missing {
+        /// The frame number, or 0 when unknown.
+        frame: u64,
+        /// The tshark field name.
+        field: &'static str,
+    },
+    /// A field is present but its text is not what its type allows.
+    #[error("frame {frame}: field `{field}` has the unreadable value `{value}`")]
+    Invalid {
+        /// The frame number, or 0 when unknown.
+        frame: u64,
+        /// The tshark field name.
+        field: &'static str,
+        /// The text tshark printed.
+        value: String,
+    },
+}
+
+/// The TCP control bits, as in the header's flags field (RFC 9293, 3.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Flags(pub u16);
+
+impl Flags {
+    /// No more data from sender.
+    pub const FIN: Flags = Flags(0x001);
+    /// Synchronize sequence numbers.
+    pub const SYN: Flags = Flags(0x002);
+    /// Reset the connection.
+    pub const RST: Flags = Flags(0x004);
+    /// Push function.
+    pub const PSH: Flags = Flags(0x008);
+    /// The acknowledgment field is significant.
+    pub const ACK: Flags = Flags(0x010);
+    /// The urgent pointer is significant.
+    pub const URG: Flags = Flags(0x020);
+    /// ECN echo.
+    pub const ECE: Flags = Flags(0x040);
+    /// Congestion window reduced.
+    pub const CWR: Flags = Flags(0x080);
+
+    const NAMES: [(Flags, &'static str); 8] = [
+        (Flags::FIN, "FIN"),
+        (Flags::SYN, "SYN"),
+        (Flags::RST, "RST"),
+        (Flags::PSH, "PSH"),
+        (Flags::ACK, "ACK"),
+        (Flags::URG, "URG"),
+        (Flags::ECE, "ECE"),
+        (Flags::CWR, "CWR"),
+    ];
+
+    /// Whether every bit of `other` is set here.
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// SYN is set.
+    pub fn syn(self) -> bool {
+        self.contains(Flags::SYN)
+    }
+    /// ACK is set.
+    pub fn ack(self) -> bool {
+        self.contains(Flags::ACK)
+    }
+    /// FIN is set.
+    pub fn fin(self) -> bool {
+        self.contains(Flags::FIN)
+    }
+    /// RST is set.
+    pub fn rst(self) -> bool {
+        self.contains(Flags::RST)
+    }
+    /// PSH is set.
+    pub fn psh(self) -> bool {
+        self.contains(Flags::PSH)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
+impl fmt::Display for Flags {
+    /// Wireshark's spelling: `SYN, ACK`, `PSH, ACK`, `FIN, ACK`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (flag, name) in Flags::NAMES {
+            if self.contains(flag) {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("<none>")?;
+        }
+        Ok(())
+    }
+}
+
+/// The TCP options tcplab reports (RFC 9293 MSS, RFC 7323 WS and TS, RFC 2018 SACK).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TcpOptions {
+    /// Maximum segment size the sender can receive (SYN only).
+    pub mss: Option<u16>,
+    /// Window scale shift count (SYN only).
+    pub window_scale: Option<u8>,
+    /// SACK permitted (SYN only).
+    pub sack_permitted: bool,
+    /// Timestamps option: (TSval, TSecr).
+    pub timestamps: Option<(u32, u32)>,
+    /// SACK blocks, as raw (left edge, right edge).
+    pub sack_blocks: Vec<(u32, u32)>,
+}
+
+/// Wireshark's expert analysis of one segment (`tcp.analysis.*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// `tcp.analysis.retransmission`: a suspected retransmission.
+    pub retransmission: bool,
+    /// `tcp.analysis.fast_retransmission`: sent after duplicate ACKs.
+    pub fast_retransmission: bool,
+    /// `tcp.analysis.spurious_retransmission`: data the peer had already acknowledged.
+    pub spurious_retransmission: bool,
+    /// `tcp.analysis.out_of_order`.
+    pub out_of_order: bool,
+    /// `tcp.analysis.duplicate_ack`.
+    pub duplicate_ack: bool,
+    /// `tcp.analysis.lost_segment`: a gap before this segment.
+    pub lost_segment: bool,
+    /// `tcp.analysis.zero_window`.
+    pub zero_window: bool,
+    /// `tcp.analysis.keep_alive`.
+    pub keep_alive: bool,
+}
+
+impl Analysis {
+    /// Whether Wireshark marks the segment as any kind of retransmission.
+    pub fn is_retransmission(&self) -> bool {
+        self.retransmission || self.fast_retransmission || self.spurious_retransmission
+    }
+}
+
+/// One TCP segment, as seen on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// Frame number in the capture (1-based, as Wireshark shows it).
+    pub frame: u64,
+    /// Capture time, seconds since the Unix epoch.
+    pub time: f64,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// Control bits.
+    pub flags: Flags,
+    /// Sequence number as on the wire.
+    pub seq_raw: u32,
+    /// Acknowledgment number as on the wire (meaningful only with ACK).
+    pub ack_raw: u32,
+    /// tshark's relative sequence number (`tcp.seq`), for cross-checking.
+    pub tshark_seq: Option<u32>,
+    /// tshark's relative acknowledgment number (`tcp.ack`), for cross-checking.
+    pub tshark_ack: Option<u32>,
+    /// tshark's conversation index (`tcp.stream`).
+    pub stream: Option<u32>,
+    /// Payload bytes.
+    pub len: u32,
+    /// Window field as on the wire.
+    pub window: u32,
+    /// Window after scaling, when tshark knows the scale.
+    pub window_scaled: Option<u32>,
+    /// Options.
+    pub options: TcpOptions,
+    /// Wireshark's expert analysis.
+    pub analysis: Analysis,
+}
+
+impl Segment {
+    /// Builds a segment from tshark's fields for one TCP packet.
+    pub fn from_fields<S: FieldSource + ?Sized>(p: &S) -> Result<Segment, FieldError> {
+        let frame: u64 = opt(p, 0, "frame.number")?.unwrap_or(0);
+        let (src_ip, dst_ip) = match (p.get("ip.src"), p.get("ip.dst")) {
+            (Some(s), Some(d)) => (
+                parse::<IpAddr>(frame, "ip.src", s)?,
+                parse(frame, "ip.dst", d)?,
+            ),
+            _ => (
+                req::<IpAddr>(p, frame, "ipv6.src")?,
+                req(p, frame, "ipv6.dst")?,
+            ),
+        };
+        let flags = req_hex(p, frame, "tcp.flags")?;
+        let timestamps = match (
+            opt::<u32>(p, frame, "tcp.options.timestamp.tsval")?,
+            opt::<u32>(p, frame, "tcp.options.timestamp.tsecr")?,
+        ) {
+            (Some(v), Some(e)) => Some((v, e)),
+            _ => None,
+        };
+        let lefts = p.all("tcp.options.sack_le");
+        let rights = p.all("tcp.options.sack_re");
+        let mut sack_blocks = Vec::new();
+        for (l, r) in lefts.iter().zip(rights.iter()) {
+            sack_blocks.push((
+                parse(frame, "tcp.options.sack_le", l)?,
+                parse(frame, "tcp.options.sack_re", r)?,
+            ));
+        }
+        Ok(Segment {
+            frame,
+            time: opt(p, frame, "frame.time_epoch")?.unwrap_or(0.0),
+            src: SocketAddr::new(src_ip, req(p, frame, "tcp.srcport")?),
+            dst: SocketAddr::new(dst_ip, req(p, frame, "tcp.dstport")?),
+            flags: Flags(flags),
+            seq_raw: req(p, frame, "tcp.seq_raw")?,
+            ack_raw: opt(p, frame, "tcp.ack_raw")?.unwrap_or(0),
+            tshark_seq: opt(p, frame, "tcp.seq")?,
+            tshark_ack: opt(p, frame, "tcp.ack")?,
+            stream: opt(p, frame, "tcp.stream")?,
+            len: opt(p, frame, "tcp.len")?.unwrap_or(0),
+            window: opt(p, frame, "tcp.window_size_value")?.unwrap_or(0),
+            window_scaled: opt(p, frame, "tcp.window_size")?,
+            options: TcpOptions {
+                mss: opt(p, frame, "tcp.options.mss_val")?,
+                window_scale: opt(p, frame, "tcp.options.wscale.shift")?,
+                sack_permitted: p.has("tcp.options.sack_perm"),
+                timestamps,
+                sack_blocks,
+            },
+            analysis: Analysis {
+                retransmission: p.has("tcp.analysis.retransmission"),
+                fast_retransmission: p.has("tcp.analysis.fast_retransmission"),
+                spurious_retransmission: p.has("tcp.analysis.spurious_retransmission"),
+                out_of_order: p.has("tcp.analysis.out_of_order"),
+                duplicate_ack: p.has("tcp.analysis.duplicate_ack"),
+                lost_segment: p.has("tcp.analysis.lost_segment"),
+                zero_window: p.has("tcp.analysis.zero_window"),
+                keep_alive: p.has("tcp.analysis.keep_alive"),
+            },
+        })
+    }
+
+    /// Sequence space the segment occupies: payload, plus one for SYN and one for FIN.
+    pub fn seq_len(&self) -> u32 {
+        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+    }
+
+    /// Whether this is an ACK with no payload, SYN, FIN or RST.
+    pub fn is_pure_ack(&self) -> bool {
+        self.flags.ack()
+            && self.len == 0
+            && !self.flags.syn()
+            && !self.flags.fin()
+            && !self.flags.rst()
+    }
+}
+
+impl fmt::Display for Segment {
+    /// One line in the manner of tshark's summary:
+    /// `#4 127.0.0.1:53202 → 127.0.0.1:8000 [PSH, ACK] seq=... ack=... win=... len=479`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {} → {} [{}] seq_raw={} ack_raw={} win={} len={}",
+            self.frame,
+            self.src,
+            self.dst,
+            self.flags,
+            self.seq_raw,
+            self.ack_raw,
+            self.window,
+            self.len
+        )?;
+        if let Some(mss) = self.options.mss {
+            write!(f, " mss={mss}")?;
+        }
+        if self.analysis.is_retransmission() {
+            f.write_str(" [retransmission]")?;
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(frame: u64, field: &'static str, s: &str) -> Result<T, FieldError> {
+    s.trim().parse().map_err(|_| FieldError::Invalid {
+        frame,
+        field,
+        value: s.to_owned(),
+    })
+}
+
+fn opt<T: std::str::FromStr>(
+    p: &(impl FieldSource + ?Sized),
+    frame: u64,
+    field: &'static str,
+) -> Result<Option<T>, FieldError> {
+    p.get(field).map(|s| parse(frame, field, s)).transpose()
+}
+
+fn req<T: std::str::FromStr>(
+    p: &(impl FieldSource + ?Sized),
+    frame: u64,
+    field: &'static str,
+) -> Result<T, FieldError> {
+    opt(p, frame, field)?.ok_or(FieldError::Missing { frame, field })
+}
+
+fn req_hex(
+    p: &(impl FieldSource + ?Sized),
+    frame: u64,
+    field: &'static str,
+) -> Result<u16, FieldError> {
+    let s = p.get(field).ok_or(FieldError::Missing { frame, field })?;
+    let digits = s.trim().trim_start_matches("0x").trim_start_matches("0X");
+    u16::from_str_radix(digits, 16).map_err(|_| FieldError::Invalid {
+        frame,
+        field,
+        value: s.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Frame 4 of a capture of the seed lab, as tshark 4.0.17 printed it:
+    /// the client's 479-byte PSH,ACK.
+    const FIRST_DATA: &[(&str, &str)] = &[
+        ("frame.number", "4"),
+        ("frame.time_epoch", "1795580154.339381000"),
+        ("ip.src", "127.0.0.1"),
+        ("ip.dst", "127.0.0.1"),
+        ("tcp.srcport", "53202"),
+        ("tcp.dstport", "8123"),
+        ("tcp.stream", "0"),
+        ("tcp.seq", "1"),
+        ("tcp.ack", "1"),
+        ("tcp.seq_raw", "1308990993"),
+        ("tcp.ack_raw", "3030246237"),
+        ("tcp.len", "479"),
+        ("tcp.flags", "0x0018"),
+        ("tcp.window_size_value", "64"),
+        ("tcp.window_size", "65536"),
+        ("tcp.options.timestamp.tsval", "1205998607"),
+        ("tcp.options.timestamp.tsecr", "2075300783"),
+    ];
+
+    #[test]
+    fn first_data_segment_reads_every_field() {
+        let s = Segment::from_fields(FIRST_DATA).unwrap();
+        assert_eq!(s.frame, 4);
+        assert_eq!(s.src, "127.0.0.1:53202".parse().unwrap());
+        assert_eq!(s.dst, "127.0.0.1:8123".parse().unwrap());
+        assert_eq!(s.flags, Flags::PSH | Flags::ACK);
+        assert_eq!((s.seq_raw, s.ack_raw), (1308990993, 3030246237));
+        assert_eq!((s.tshark_seq, s.tshark_ack), (Some(1), Some(1)));
+        assert_eq!(s.len, 479);
+        assert_eq!((s.window, s.window_scaled), (64, Some(65536)));
+        assert_eq!(s.options.timestamps, Some((1205998607, 2075300783)));
+        assert_eq!(s.options.mss, None);
+        assert!(!s.analysis.is_retransmission());
+        assert_eq!(s.seq_len(), 479);
+        assert!(!s.is_pure_ack());
+    }
+
+    #[test]
+    fn ipv6_addresses_and_syn_options() {
+        let fields: &[(&str, &str)] = &[
+            ("ipv6.src", "::1"),
+            ("ipv6.dst", "::1"),
+            ("tcp.srcport", "40000"),
+            ("tcp.dstport", "8000"),
+            ("tcp.seq_raw", "7"),
+            ("tcp.flags", "0x0002"),
+            ("tcp.options.mss_val", "65476"),
+            ("tcp.options.wscale.shift", "10"),
+            ("tcp.options.sack_perm", ""),
+            ("tcp.analysis.retransmission", ""),
+        ];
+        let s = Segment::from_fields(fields).unwrap();
+        assert_eq!(s.src, "[::1]:40000".parse().unwrap());
+        assert_eq!(s.options.mss, Some(65476));
+        assert_eq!(s.options.window_scale, Some(10));
+        assert!(s.options.sack_permitted);
+        assert!(s.analysis.is_retransmission());
+        assert_eq!(s.seq_len(), 1);
+    }
+
+    #[rstest]
+    #[case::no_ports(&[("ip.src", "127.0.0.1"), ("ip.dst", "127.0.0.1"), ("tcp.flags", "0x2"), ("tcp.seq_raw", "1")], "tcp.srcport")]
+    #[case::no_address(&[("tcp.srcport", "1"), ("tcp.dstport", "2"), ("tcp.flags", "0x2")], "ipv6.src")]
+    #[case::no_flags(&[("ip.src", "127.0.0.1"), ("ip.dst", "127.0.0.1"), ("tcp.srcport", "1"), ("tcp.dstport", "2")], "tcp.flags")]
+    fn missing_fields_are_named(#[case] fields: &[(&str, &str)], #[case] missing: &str) {
+        let err = Segment::from_fields(fields).unwrap_err();
+        assert!(
+            matches!(err, FieldError::Missing { field, .. } if field == missing),
+            "{err}"
+        );
+    }
+
+    #[rstest]
+    #[case("tcp.srcport", "70000")]
+    #[case("tcp.flags", "0xzz")]
+    #[case("ip.src", "not-an-address")]
+    fn unreadable_values_are_named(#[case] field: &str, #[case] bad: &str) {
+        let mut fields: Vec<(&str, &str)> = FIRST_DATA
+            .iter()
+            .filter(|(n, _)| *n != field)
+            .copied()
+            .collect();
+        fields.push((field, bad));
+        let err = Segment::from_fields(fields.as_slice()).unwrap_err();
+        assert!(err.to_string().contains(bad), "{err}");
+    }
+
+    #[rstest]
+    #[case(Flags::SYN, "SYN")]
+    #[case(Flags::SYN | Flags::ACK, "SYN, ACK")]
+    #[case(Flags::FIN | Flags::PSH | Flags::ACK, "FIN, PSH, ACK")]
+    #[case(Flags::RST | Flags::ACK, "RST, ACK")]
+    #[case(Flags(0), "<none>")]
+    fn flags_display_as_wireshark(#[case] flags: Flags, #[case] text: &str) {
+        assert_eq!(flags.to_string(), text);
+    }
+}
