@@ -50,6 +50,9 @@ pub const FIELDS: &[&str] = &[
     "tcp.analysis.keep_alive",
     "udp.srcport",
     "udp.dstport",
+    // tshark wraps an undissected payload in a `data` field; rtshark keeps
+    // `data.data` only when its parent is asked for too.
+    "data",
     "data.data",
 ];
 

@@ -1,0 +1,148 @@
+//! Capturing TCP segments: live from an interface, or from a capture file.
+//! This is the only module that starts tcpdump or tshark.
+//!
+//! - [`live`]: tcpdump in immediate mode writes into a FIFO that tshark
+//!   (through rtshark) reads as a file, so each segment reaches tcplab about
+//!   half a millisecond after it was sent. A UDP probe, resent until it comes
+//!   back through the whole pipeline, proves the capture runs; a second probe
+//!   sent after the exchange is the closing fence.
+//! - [`file`]: a pcap or pcapng file, checked for shape first so that an
+//!   empty, foreign or truncated file gets its own error.
+//!
+//! Both feed tshark's dissection, field by field, into
+//! [`crate::segment::Segment`]s and [`crate::connection::Connections`].
+
+pub mod file;
+pub mod live;
+mod tshark;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use file::read_file;
+pub use live::{LiveCapture, LiveConfig, reap_stopped};
+
+/// Why a capture could not be made or read. Each message is one sentence
+/// saying what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// tshark is not on the PATH.
+    #[error(
+        "tshark is not installed: install it with `DEBIAN_FRONTEND=noninteractive apt-get install -y tshark` (or run ci/install)"
+    )]
+    TsharkMissing,
+    /// tcpdump is not on the PATH.
+    #[error(
+        "tcpdump is not installed: install it with `apt-get install -y tcpdump` (or run ci/install)"
+    )]
+    TcpdumpMissing,
+    /// The operating system refused to open the interface for capture.
+    #[error(
+        "capturing on `{interface}` is not permitted ({detail}): run as root, or grant capture rights with `setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)` (for Wireshark's dumpcap: `dpkg-reconfigure wireshark-common` and join the `wireshark` group)"
+    )]
+    NotPermitted {
+        /// The interface.
+        interface: String,
+        /// What tcpdump said.
+        detail: String,
+    },
+    /// The interface does not exist.
+    #[error("there is no network interface named `{interface}`: list the interfaces with `ip link` and pass one with --interface")]
+    NoSuchInterface {
+        /// The interface.
+        interface: String,
+    },
+    /// No probe came back in time.
+    #[error(
+        "the capture on `{interface}` did not start within {waited:?}: no probe packet came back through tcpdump and tshark; raise the start timeout, or check that the interface carries the traffic{detail}"
+    )]
+    StartTimeout {
+        /// The interface.
+        interface: String,
+        /// How long tcplab waited.
+        waited: Duration,
+        /// What the capture tools said, if anything (starts with `: `).
+        detail: String,
+    },
+    /// The capture did not deliver everything it was waiting for in time.
+    #[error("the capture did not deliver {what} within {waited:?}: raise the completion timeout, or check that the exchange really ended")]
+    CompleteTimeout {
+        /// What was waited for.
+        what: String,
+        /// How long tcplab waited.
+        waited: Duration,
+    },
+    /// tcpdump or tshark stopped while the capture was running.
+    #[error("{tool} stopped unexpectedly during the capture: {detail}")]
+    ToolDied {
+        /// `tcpdump` or `tshark`.
+        tool: &'static str,
+        /// What it said, or how it ended.
+        detail: String,
+    },
+    /// The kernel dropped packets before tcpdump read them.
+    #[error("the kernel dropped {count} packet(s) before tcpdump read them, so the capture is incomplete: run fewer labs at once, or raise the capture buffer")]
+    Dropped {
+        /// Packets dropped, as tcpdump counted them.
+        count: u64,
+    },
+    /// The capture file does not exist or cannot be opened.
+    #[error("cannot read `{path}`: {source}")]
+    FileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The capture file is empty.
+    #[error("`{path}` is empty: it is not a capture; save the capture again from Wireshark (File > Save As, pcapng)")]
+    FileEmpty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is neither pcap nor pcapng.
+    #[error("`{path}` is not a pcap or pcapng capture (it starts with bytes {magic}): save the capture from Wireshark as pcapng or pcap")]
+    NotACapture {
+        /// The file.
+        path: PathBuf,
+        /// The first bytes, in hex.
+        magic: String,
+    },
+    /// The file ends in the middle of a packet or block.
+    #[error("`{path}` is cut short in the middle of a packet (at byte {offset} of {size}): the capture was not saved completely; save it again, or repair it with `editcap`")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Where the incomplete record starts.
+        offset: u64,
+        /// The file's size.
+        size: u64,
+    },
+    /// tshark could not read the file.
+    #[error("tshark could not read `{path}`: {detail}")]
+    TsharkFailed {
+        /// The file.
+        path: PathBuf,
+        /// What tshark said.
+        detail: String,
+    },
+    /// tshark printed a TCP packet tcplab could not understand.
+    #[error("tshark printed a TCP packet tcplab could not read: {0}")]
+    Field(#[from] crate::segment::FieldError),
+    /// Any other I/O failure, with what was being done.
+    #[error("{what}: {source}")]
+    Io {
+        /// What tcplab was doing.
+        what: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+impl CaptureError {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
+        let what = what.into();
+        move |source| CaptureError::Io { what, source }
+    }
+}

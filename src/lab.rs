@@ -1,0 +1,402 @@
+//! The echo lab of the seed, in process: a tokio echo server, a client that
+//! sends a payload plan, and a live capture that proves what went over the
+//! wire.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tcplab::lab::LabError> {
+//! use tcplab::lab::{Lab, ServerClose};
+//! let run = Lab::new().payloads([479, 1380]).close(ServerClose::Linger).run().await?;
+//! let first = run.verdict.findings.first_data.clone().unwrap();
+//! assert_eq!((first.len, first.ack), (479, Some(480)));
+//! println!("{}", run.connection); // the ladder diagram
+//! # Ok(()) }
+//! ```
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::capture::{CaptureError, LiveCapture, LiveConfig};
+use crate::connection::Connection;
+use crate::verdict::{CloseExpectation, Expectations, TerminationKind, Verdict, VerdictError};
+
+/// How the echo server ends the connection after it reads the client's FIN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ServerClose {
+    /// Acknowledge the client's FIN at once (`TCP_QUICKACK`), then close:
+    /// FIN, ACK, FIN, ACK, the four-segment close of the lab sheet.
+    #[default]
+    Linger,
+    /// Close as soon as EOF is read: Linux folds the ACK into the FIN
+    /// (three segments).
+    Prompt,
+    /// Abort with `SO_LINGER` 0: the server answers the FIN with RST.
+    Abort,
+}
+
+impl ServerClose {
+    /// Every close behaviour, for parameterised tests.
+    pub const ALL: [ServerClose; 3] = [ServerClose::Linger, ServerClose::Prompt, ServerClose::Abort];
+
+    /// The termination this close produces when the client closes first.
+    pub fn expected_termination(self) -> TerminationKind {
+        match self {
+            ServerClose::Linger => TerminationKind::FourSegment,
+            ServerClose::Prompt => TerminationKind::ThreeSegment,
+            ServerClose::Abort => TerminationKind::Reset,
+        }
+    }
+}
+
+/// How the client reads the echo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ClientStyle {
+    /// Reads the whole echo of each message before sending the next.
+    #[default]
+    Full,
+    /// The seed's client.py: one `recv(1024)` per message, then close. With
+    /// an echo longer than 1024 bytes it closes with data unread: RST.
+    Seed,
+}
+
+/// A lab to run. Build it with the setters, then [`Lab::run`].
+#[derive(Clone, Debug)]
+pub struct Lab {
+    payloads: Vec<usize>,
+    close: ServerClose,
+    client: ClientStyle,
+    bind: SocketAddr,
+    capture: LiveConfig,
+    io_timeout: Duration,
+    expect: Option<Expectations>,
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Lab::new()
+    }
+}
+
+impl Lab {
+    /// The seed's lab: 479 then 1380 bytes, four-segment close, full client,
+    /// server on 127.0.0.1 with a port the kernel picks.
+    pub fn new() -> Lab {
+        Lab {
+            payloads: vec![479, 1380],
+            close: ServerClose::Linger,
+            client: ClientStyle::Full,
+            bind: (Ipv4Addr::LOCALHOST, 0).into(),
+            capture: LiveConfig::default(),
+            io_timeout: Duration::from_secs(10),
+            expect: None,
+        }
+    }
+
+    /// The client's messages, in bytes, in order.
+    pub fn payloads(mut self, sizes: impl IntoIterator<Item = usize>) -> Lab {
+        self.payloads = sizes.into_iter().collect();
+        self
+    }
+
+    /// How the server closes.
+    pub fn close(mut self, close: ServerClose) -> Lab {
+        self.close = close;
+        self
+    }
+
+    /// How the client reads.
+    pub fn client(mut self, style: ClientStyle) -> Lab {
+        self.client = style;
+        self
+    }
+
+    /// Where the server listens (port 0: the kernel picks one).
+    pub fn bind(mut self, addr: SocketAddr) -> Lab {
+        self.bind = addr;
+        self
+    }
+
+    /// Listen on `[::1]` with a kernel-picked port.
+    pub fn ipv6(self) -> Lab {
+        self.bind((Ipv6Addr::LOCALHOST, 0).into())
+    }
+
+    /// How to capture (interface, timeouts, where to save).
+    pub fn capture(mut self, config: LiveConfig) -> Lab {
+        self.capture = config;
+        self
+    }
+
+    /// Keep the capture as a pcapng file.
+    pub fn save(mut self, path: impl Into<PathBuf>) -> Lab {
+        self.capture.save = Some(path.into());
+        self
+    }
+
+    /// Bound on connecting and on the whole echo exchange.
+    pub fn io_timeout(mut self, timeout: Duration) -> Lab {
+        self.io_timeout = timeout;
+        self
+    }
+
+    /// Replace the lab's expectations (see [`Lab::expectations`]).
+    pub fn expect(mut self, expect: Expectations) -> Lab {
+        self.expect = Some(expect);
+        self
+    }
+
+    /// What the verdict checks: by default the lab sheet (handshake; every
+    /// message acknowledged exactly; an orderly close).
+    pub fn expectations(&self) -> Expectations {
+        self.expect.clone().unwrap_or_else(|| Expectations {
+            close: CloseExpectation::Orderly,
+            messages: match self.client {
+                ClientStyle::Full => Some(self.payloads.iter().map(|&n| n as u64).collect()),
+                ClientStyle::Seed => None,
+            },
+            ..Expectations::default()
+        })
+    }
+
+    /// Runs the lab: binds the server, starts the capture and proves it
+    /// running, exchanges the messages, proves the capture complete, stops
+    /// it and judges the connection.
+    pub async fn run(&self) -> Result<LabRun, LabError> {
+        let t0 = Instant::now();
+        let listener = TcpListener::bind(self.bind).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: self.bind },
+            _ => LabError::Io {
+                what: format!("binding the echo server to {}", self.bind),
+                source: e,
+            },
+        })?;
+        let server_addr = listener.local_addr().map_err(io("reading the server's address"))?;
+        let mut capture = LiveCapture::start(self.capture.clone(), &[server_addr.port()]).await?;
+        let t_ready = Instant::now();
+
+        let exchange = async {
+            let server = tokio::spawn(serve_one(listener, self.close));
+            let client = run_client(server_addr, &self.payloads, self.client).await;
+            let server = server.await.map_err(|e| LabError::Io {
+                what: "running the echo server".to_owned(),
+                source: std::io::Error::other(e),
+            })?;
+            Ok::<_, LabError>((client?, server?))
+        };
+        let (client_addr, _server_end) = tokio::time::timeout(self.io_timeout, exchange)
+            .await
+            .map_err(|_| LabError::Timeout {
+                what: "the echo exchange (connect, send, read the echo, close)".to_owned(),
+                waited: self.io_timeout,
+            })??;
+        let t_exchanged = Instant::now();
+
+        let what = format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
+        capture
+            .wait_until(&what, None, |conns| {
+                conns.find(client_addr, server_addr).is_some_and(Connection::is_over)
+            })
+            .await?;
+        let t_complete = Instant::now();
+        let captured = capture.stop().await?;
+        let t_stopped = Instant::now();
+        let connection = captured
+            .connections
+            .find(client_addr, server_addr)
+            .cloned()
+            .ok_or(LabError::NotCaptured {
+                client: client_addr,
+                server: server_addr,
+            })?;
+        let verdict = Verdict::judge(&connection, &self.expectations());
+        Ok(LabRun {
+            connection,
+            verdict,
+            client: client_addr,
+            server: server_addr,
+            saved: captured.saved,
+            timings: Timings {
+                capture_ready: t_ready - t0,
+                exchange: t_exchanged - t_ready,
+                complete: t_complete - t_exchanged,
+                stop: t_stopped - t_complete,
+                total: t_stopped - t0,
+            },
+        })
+    }
+}
+
+/// Where a lab's time went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timings {
+    /// From start until the capture was proven running.
+    pub capture_ready: Duration,
+    /// The echo exchange itself.
+    pub exchange: Duration,
+    /// Until the capture was proven complete.
+    pub complete: Duration,
+    /// Stopping and reaping tcpdump and tshark.
+    pub stop: Duration,
+    /// All of it.
+    pub total: Duration,
+}
+
+/// A lab that ran: the captured connection and its verdict.
+#[derive(Clone, Debug)]
+pub struct LabRun {
+    /// The lab's connection, as captured.
+    pub connection: Connection,
+    /// Its judgement against the lab's expectations.
+    pub verdict: Verdict,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The server's address.
+    pub server: SocketAddr,
+    /// The pcapng file, if one was kept.
+    pub saved: Option<PathBuf>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+impl LabRun {
+    /// The verdict if every check passed, else an error showing the failed
+    /// checks and the ladder.
+    pub fn ensure(&self) -> Result<&Verdict, VerdictError> {
+        self.verdict.clone().ensure(&self.connection).map(|_| &self.verdict)
+    }
+}
+
+/// Why a lab could not run. A lab that ran but failed its checks is not an
+/// error: see [`LabRun::verdict`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabError {
+    /// The server's address is taken.
+    #[error("{addr} is already in use: stop the program listening there, or pick another port")]
+    PortInUse {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// The capture failed.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// Something took longer than its bound.
+    #[error("{what} did not finish within {waited:?}: raise the timeout if the machine is very busy")]
+    Timeout {
+        /// What was waited for.
+        what: String,
+        /// The bound.
+        waited: Duration,
+    },
+    /// The capture ended without the lab's connection in it.
+    #[error("the capture holds no segment of {client} <-> {server}: the capture filter or interface does not match the lab")]
+    NotCaptured {
+        /// Client address.
+        client: SocketAddr,
+        /// Server address.
+        server: SocketAddr,
+    },
+    /// A socket operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What the lab was doing.
+        what: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+    move |source| LabError::Io {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+/// How the server's side ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEnd {
+    /// Read EOF and closed as configured.
+    Closed,
+    /// The peer reset the connection.
+    Reset,
+}
+
+/// Accepts one connection, echoes until EOF, then closes as told.
+pub async fn serve_one(listener: TcpListener, close: ServerClose) -> Result<ServerEnd, LabError> {
+    let (stream, _) = listener.accept().await.map_err(io("accepting the client"))?;
+    echo(stream, close).await
+}
+
+/// Echoes everything read on `stream` until EOF, then closes as told.
+pub async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd, LabError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(n) => n,
+            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
+            Err(e) => return Err(io("reading on the server")(e)),
+        };
+        if n == 0 {
+            break;
+        }
+        match stream.write_all(&buf[..n]).await {
+            Ok(()) => {}
+            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
+            Err(e) => return Err(io("echoing on the server")(e)),
+        }
+    }
+    let sock = socket2::SockRef::from(&stream);
+    match close {
+        // Pushes out the pending ACK of the client's FIN before our FIN.
+        ServerClose::Linger => sock.set_quickack(true).map_err(io("setting TCP_QUICKACK"))?,
+        ServerClose::Prompt => {}
+        ServerClose::Abort => sock
+            .set_linger(Some(Duration::ZERO))
+            .map_err(io("setting SO_LINGER 0"))?,
+    }
+    drop(stream);
+    Ok(ServerEnd::Closed)
+}
+
+fn is_reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+    )
+}
+
+/// Connects, sends each message, reads its echo (all of it, or once with
+/// 1024 bytes for the seed's style), then closes. Returns the client's address.
+pub async fn run_client(
+    server: SocketAddr,
+    payloads: &[usize],
+    style: ClientStyle,
+) -> Result<SocketAddr, LabError> {
+    let stream = TcpStream::connect(server)
+        .await
+        .map_err(io("connecting to the echo server"))?;
+    let local = stream.local_addr().map_err(io("reading the client's address"))?;
+    let (mut rd, mut wr) = stream.into_split();
+    for (i, &n) in payloads.iter().enumerate() {
+        let message = vec![b'A' + (i % 26) as u8; n];
+        match style {
+            ClientStyle::Full => {
+                let mut echo = vec![0u8; n];
+                let (w, r) = tokio::join!(wr.write_all(&message), rd.read_exact(&mut echo));
+                w.map_err(io("sending a message"))?;
+                r.map_err(io("reading the echo"))?;
+            }
+            ClientStyle::Seed => {
+                wr.write_all(&message).await.map_err(io("sending a message"))?;
+                let mut buf = [0u8; 1024];
+                rd.read(&mut buf).await.map_err(io("reading the echo"))?;
+            }
+        }
+    }
+    drop(wr.reunite(rd).expect("halves of one stream"));
+    Ok(local)
+}
