@@ -39,7 +39,8 @@ pub enum ServerClose {
 
 impl ServerClose {
     /// Every close behaviour, for parameterised tests.
-    pub const ALL: [ServerClose; 3] = [ServerClose::Linger, ServerClose::Prompt, ServerClose::Abort];
+    pub const ALL: [ServerClose; 3] =
+        [ServerClose::Linger, ServerClose::Prompt, ServerClose::Abort];
 
     /// The termination this close produces when the client closes first.
     pub fn expected_termination(self) -> TerminationKind {
@@ -166,14 +167,18 @@ impl Lab {
     /// it and judges the connection.
     pub async fn run(&self) -> Result<LabRun, LabError> {
         let t0 = Instant::now();
-        let listener = TcpListener::bind(self.bind).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: self.bind },
-            _ => LabError::Io {
-                what: format!("binding the echo server to {}", self.bind),
-                source: e,
-            },
-        })?;
-        let server_addr = listener.local_addr().map_err(io("reading the server's address"))?;
+        let listener = TcpListener::bind(self.bind)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: self.bind },
+                _ => LabError::Io {
+                    what: format!("binding the echo server to {}", self.bind),
+                    source: e,
+                },
+            })?;
+        let server_addr = listener
+            .local_addr()
+            .map_err(io("reading the server's address"))?;
         let mut capture = LiveCapture::start(self.capture.clone(), &[server_addr.port()]).await?;
         let t_ready = Instant::now();
 
@@ -189,15 +194,18 @@ impl Lab {
         let (client_addr, _server_end) = tokio::time::timeout(self.io_timeout, exchange)
             .await
             .map_err(|_| LabError::Timeout {
-                what: "the echo exchange (connect, send, read the echo, close)".to_owned(),
-                waited: self.io_timeout,
-            })??;
+            what: "the echo exchange (connect, send, read the echo, close)".to_owned(),
+            waited: self.io_timeout,
+        })??;
         let t_exchanged = Instant::now();
 
-        let what = format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
+        let what =
+            format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
         capture
             .wait_until(&what, None, |conns| {
-                conns.find(client_addr, server_addr).is_some_and(Connection::is_over)
+                conns
+                    .find(client_addr, server_addr)
+                    .is_some_and(Connection::is_over)
             })
             .await?;
         let t_complete = Instant::now();
@@ -265,7 +273,10 @@ impl LabRun {
     /// The verdict if every check passed, else an error showing the failed
     /// checks and the ladder.
     pub fn ensure(&self) -> Result<&Verdict, VerdictError> {
-        self.verdict.clone().ensure(&self.connection).map(|_| &self.verdict)
+        self.verdict
+            .clone()
+            .ensure(&self.connection)
+            .map(|_| &self.verdict)
     }
 }
 
@@ -284,7 +295,9 @@ pub enum LabError {
     #[error(transparent)]
     Capture(#[from] CaptureError),
     /// Something took longer than its bound.
-    #[error("{what} did not finish within {waited:?}: raise the timeout if the machine is very busy")]
+    #[error(
+        "{what} did not finish within {waited:?}: raise the timeout if the machine is very busy"
+    )]
     Timeout {
         /// What was waited for.
         what: String,
@@ -292,7 +305,9 @@ pub enum LabError {
         waited: Duration,
     },
     /// The capture ended without the lab's connection in it.
-    #[error("the capture holds no segment of {client} <-> {server}: the capture filter or interface does not match the lab")]
+    #[error(
+        "the capture holds no segment of {client} <-> {server}: the capture filter or interface does not match the lab"
+    )]
     NotCaptured {
         /// Client address.
         client: SocketAddr,
@@ -327,7 +342,10 @@ pub enum ServerEnd {
 
 /// Accepts one connection, echoes until EOF, then closes as told.
 pub async fn serve_one(listener: TcpListener, close: ServerClose) -> Result<ServerEnd, LabError> {
-    let (stream, _) = listener.accept().await.map_err(io("accepting the client"))?;
+    let (stream, _) = listener
+        .accept()
+        .await
+        .map_err(io("accepting the client"))?;
     echo(stream, close).await
 }
 
@@ -352,7 +370,9 @@ pub async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd
     let sock = socket2::SockRef::from(&stream);
     match close {
         // Pushes out the pending ACK of the client's FIN before our FIN.
-        ServerClose::Linger => sock.set_quickack(true).map_err(io("setting TCP_QUICKACK"))?,
+        ServerClose::Linger => sock
+            .set_quickack(true)
+            .map_err(io("setting TCP_QUICKACK"))?,
         ServerClose::Prompt => {}
         ServerClose::Abort => sock
             .set_linger(Some(Duration::ZERO))
@@ -379,7 +399,9 @@ pub async fn run_client(
     let stream = TcpStream::connect(server)
         .await
         .map_err(io("connecting to the echo server"))?;
-    let local = stream.local_addr().map_err(io("reading the client's address"))?;
+    let local = stream
+        .local_addr()
+        .map_err(io("reading the client's address"))?;
     let (mut rd, mut wr) = stream.into_split();
     for (i, &n) in payloads.iter().enumerate() {
         let message = vec![b'A' + (i % 26) as u8; n];
@@ -391,7 +413,9 @@ pub async fn run_client(
                 r.map_err(io("reading the echo"))?;
             }
             ClientStyle::Seed => {
-                wr.write_all(&message).await.map_err(io("sending a message"))?;
+                wr.write_all(&message)
+                    .await
+                    .map_err(io("sending a message"))?;
                 let mut buf = [0u8; 1024];
                 rd.read(&mut buf).await.map_err(io("reading the echo"))?;
             }

@@ -52,7 +52,11 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
     let magic = &head[..n.min(4)];
     let not_a_capture = || CaptureError::NotACapture {
         path: path.to_owned(),
-        magic: magic.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+        magic: magic
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" "),
     };
     let truncated = |offset| CaptureError::Truncated {
         path: path.to_owned(),
@@ -75,7 +79,11 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             }
             r.read_exact(&mut rec).map_err(unreadable)?;
             let b = [rec[8], rec[9], rec[10], rec[11]];
-            let incl = u64::from(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) });
+            let incl = u64::from(if le {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            });
             if offset + 16 + incl > size {
                 return Err(truncated(offset));
             }
@@ -102,7 +110,11 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             }
             r.read_exact(&mut block).map_err(unreadable)?;
             let b = [block[4], block[5], block[6], block[7]];
-            let len = u64::from(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) });
+            let len = u64::from(if le {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            });
             if len < 12 || len % 4 != 0 {
                 return Err(truncated(offset));
             }
@@ -219,7 +231,9 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_named() {
-        let err = check_shape(Path::new("/nonexistent/lab.pcapng")).unwrap_err().to_string();
+        let err = check_shape(Path::new("/nonexistent/lab.pcapng"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/lab.pcapng"), "{err}");
     }
 }

@@ -170,7 +170,9 @@ impl LiveCapture {
                     if n == 0 {
                         break;
                     }
-                    sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
                 }
             })
         });
@@ -564,7 +566,10 @@ mod tests {
 
     #[test]
     fn filter_admits_ports_and_probes() {
-        assert_eq!(filter(&[8000], 40000), "(tcp port 8000) or (udp dst port 40000)");
+        assert_eq!(
+            filter(&[8000], 40000),
+            "(tcp port 8000) or (udp dst port 40000)"
+        );
         assert_eq!(
             filter(&[1, 2], 3),
             "(tcp port 1 or tcp port 2) or (udp dst port 3)"
@@ -573,7 +578,10 @@ mod tests {
     }
 
     #[rstest]
-    #[case("13 packets captured\n26 packets received by filter\n0 packets dropped by kernel\n", 0)]
+    #[case(
+        "13 packets captured\n26 packets received by filter\n0 packets dropped by kernel\n",
+        0
+    )]
     #[case("1 packet captured\n7 packets dropped by kernel\n", 7)]
     #[case("", 0)]
     fn drop_count_is_read(#[case] text: &str, #[case] n: u64) {
@@ -581,8 +589,14 @@ mod tests {
     }
 
     #[rstest]
-    #[case("tcpdump: lo: You don't have permission to capture on that device", "not permitted")]
-    #[case("tcpdump: nope0: No such device exists", "no network interface named `nope0`")]
+    #[case(
+        "tcpdump: lo: You don't have permission to capture on that device",
+        "not permitted"
+    )]
+    #[case(
+        "tcpdump: nope0: No such device exists",
+        "no network interface named `nope0`"
+    )]
     #[case("tcpdump: something else", "tcpdump stopped unexpectedly")]
     fn tcpdump_failures_say_what_to_do(#[case] said: &str, #[case] text: &str) {
         let e = classify_tcpdump_failure("nope0", said, "exit status: 1").to_string();

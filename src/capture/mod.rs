@@ -48,7 +48,9 @@ pub enum CaptureError {
         detail: String,
     },
     /// The interface does not exist.
-    #[error("there is no network interface named `{interface}`: list the interfaces with `ip link` and pass one with --interface")]
+    #[error(
+        "there is no network interface named `{interface}`: list the interfaces with `ip link` and pass one with --interface"
+    )]
     NoSuchInterface {
         /// The interface.
         interface: String,
@@ -66,7 +68,9 @@ pub enum CaptureError {
         detail: String,
     },
     /// The capture did not deliver everything it was waiting for in time.
-    #[error("the capture did not deliver {what} within {waited:?}: raise the completion timeout, or check that the exchange really ended")]
+    #[error(
+        "the capture did not deliver {what} within {waited:?}: raise the completion timeout, or check that the exchange really ended"
+    )]
     CompleteTimeout {
         /// What was waited for.
         what: String,
@@ -82,7 +86,9 @@ pub enum CaptureError {
         detail: String,
     },
     /// The kernel dropped packets before tcpdump read them.
-    #[error("the kernel dropped {count} packet(s) before tcpdump read them, so the capture is incomplete: run fewer labs at once, or raise the capture buffer")]
+    #[error(
+        "the kernel dropped {count} packet(s) before tcpdump read them, so the capture is incomplete: run fewer labs at once, or raise the capture buffer"
+    )]
     Dropped {
         /// Packets dropped, as tcpdump counted them.
         count: u64,
@@ -96,13 +102,17 @@ pub enum CaptureError {
         source: std::io::Error,
     },
     /// The capture file is empty.
-    #[error("`{path}` is empty: it is not a capture; save the capture again from Wireshark (File > Save As, pcapng)")]
+    #[error(
+        "`{path}` is empty: it is not a capture; save the capture again from Wireshark (File > Save As, pcapng)"
+    )]
     FileEmpty {
         /// The file.
         path: PathBuf,
     },
     /// The file is neither pcap nor pcapng.
-    #[error("`{path}` is not a pcap or pcapng capture (it starts with bytes {magic}): save the capture from Wireshark as pcapng or pcap")]
+    #[error(
+        "`{path}` is not a pcap or pcapng capture (it starts with bytes {magic}): save the capture from Wireshark as pcapng or pcap"
+    )]
     NotACapture {
         /// The file.
         path: PathBuf,
@@ -110,7 +120,9 @@ pub enum CaptureError {
         magic: String,
     },
     /// The file ends in the middle of a packet or block.
-    #[error("`{path}` is cut short in the middle of a packet (at byte {offset} of {size}): the capture was not saved completely; save it again, or repair it with `editcap`")]
+    #[error(
+        "`{path}` is cut short in the middle of a packet (at byte {offset} of {size}): the capture was not saved completely; save it again, or repair it with `editcap`"
+    )]
     Truncated {
         /// The file.
         path: PathBuf,

@@ -167,7 +167,10 @@ mod tests {
 
     #[test]
     fn probe_tokens_round_trip_through_tshark_hex() {
-        let hex: Vec<String> = probe_payload(42).iter().map(|b| format!("{b:02x}")).collect();
+        let hex: Vec<String> = probe_payload(42)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(probe_token(&hex.join(":")), Some(42));
         assert_eq!(probe_token(&hex.concat()), Some(42));
         assert_eq!(probe_token("41:41"), None);

@@ -1,0 +1,109 @@
+//! The capture's own promises: clear errors when it cannot start, and no
+//! tcpdump or tshark left behind, also when a test panics mid-capture.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rstest::rstest;
+use tcplab::capture::{CaptureError, LiveCapture, LiveConfig};
+use tcplab::lab::{Lab, LabError};
+
+fn alive(pid: u32) -> bool {
+    // A zombie still has a /proc entry; a reaped process has none.
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[tokio::test]
+async fn a_missing_interface_is_named_within_the_start_timeout() {
+    let config = LiveConfig {
+        interface: "nope0".to_owned(),
+        start_timeout: Duration::from_secs(5),
+        ..LiveConfig::default()
+    };
+    let t = Instant::now();
+    let err = LiveCapture::start(config, &[9])
+        .await
+        .err()
+        .expect("no such interface");
+    assert!(matches!(err, CaptureError::NoSuchInterface { .. }), "{err}");
+    assert!(err.to_string().contains("ip link"), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let err = Lab::new()
+        .bind(addr)
+        .run()
+        .await
+        .err()
+        .expect("the port is taken");
+    assert!(matches!(err, LabError::PortInUse { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("{addr} is already in use: stop the program listening there, or pick another port")
+    );
+}
+
+#[rstest]
+#[case::dropped_while_running(false)]
+#[case::dropped_by_a_panic(true)]
+#[tokio::test]
+async fn tcpdump_and_tshark_are_reaped_when_a_capture_is_dropped(#[case] panic: bool) {
+    let cap = LiveCapture::start(LiveConfig::default(), &[9])
+        .await
+        .expect("capture starts");
+    let pids = [cap.tcpdump_pid().unwrap(), cap.tshark_pid().unwrap()];
+    assert!(pids.iter().all(|&p| alive(p)));
+    if panic {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _cap = cap;
+            panic!("a test fails while its capture runs");
+        }));
+        assert!(r.is_err());
+    } else {
+        drop(cap);
+    }
+    for p in pids {
+        assert!(
+            !alive(p),
+            "process {p} is still there after the capture was dropped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_capture_leaves_no_process() {
+    let cap = LiveCapture::start(LiveConfig::default(), &[9])
+        .await
+        .expect("capture starts");
+    let pids = [cap.tcpdump_pid().unwrap(), cap.tshark_pid().unwrap()];
+    cap.stop().await.expect("capture stops");
+    tcplab::capture::reap_stopped();
+    for p in pids {
+        assert!(!alive(p), "process {p} is still there after stop");
+    }
+}
+
+#[tokio::test]
+async fn a_saved_capture_reads_back_as_the_same_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab.pcapng");
+    let run = Lab::new().save(&path).run().await.expect("lab runs");
+    let file = tcplab::capture::read_file(&path, None).expect("the saved file reads back");
+    assert_eq!(file.format, tcplab::capture::file::Format::Pcapng);
+    let conns: Vec<_> = file
+        .connections
+        .iter()
+        .filter(|c| c.server == run.server)
+        .collect();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0].steps.len(), run.connection.steps.len());
+    assert_eq!(conns[0].history(), run.connection.history());
+}
