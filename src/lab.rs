@@ -173,7 +173,7 @@ impl Lab {
                 std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: self.bind },
                 _ => LabError::Io {
                     what: format!("binding the echo server to {}", self.bind),
-                    source: e,
+                    cause: e,
                 },
             })?;
         let server_addr = listener
@@ -187,7 +187,7 @@ impl Lab {
             let client = run_client(server_addr, &self.payloads, self.client).await;
             let server = server.await.map_err(|e| LabError::Io {
                 what: "running the echo server".to_owned(),
-                source: std::io::Error::other(e),
+                cause: std::io::Error::other(e),
             })?;
             Ok::<_, LabError>((client?, server?))
         };
@@ -315,19 +315,19 @@ pub enum LabError {
         server: SocketAddr,
     },
     /// A socket operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {cause}")]
     Io {
         /// What the lab was doing.
         what: String,
         /// The operating system's reason.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
-    move |source| LabError::Io {
+    move |cause| LabError::Io {
         what: what.to_owned(),
-        source,
+        cause,
     }
 }
 
@@ -351,21 +351,8 @@ pub async fn serve_one(listener: TcpListener, close: ServerClose) -> Result<Serv
 
 /// Echoes everything read on `stream` until EOF, then closes as told.
 pub async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd, LabError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(n) => n,
-            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
-            Err(e) => return Err(io("reading on the server")(e)),
-        };
-        if n == 0 {
-            break;
-        }
-        match stream.write_all(&buf[..n]).await {
-            Ok(()) => {}
-            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
-            Err(e) => return Err(io("echoing on the server")(e)),
-        }
+    if echo_until_eof(&mut stream).await? == ServerEnd::Reset {
+        return Ok(ServerEnd::Reset);
     }
     let sock = socket2::SockRef::from(&stream);
     match close {
@@ -380,6 +367,43 @@ pub async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd
     }
     drop(stream);
     Ok(ServerEnd::Closed)
+}
+
+/// Echoes until the peer's FIN (EOF) or a reset.
+async fn echo_until_eof(stream: &mut TcpStream) -> Result<ServerEnd, LabError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) => return Ok(ServerEnd::Closed),
+            Ok(n) => n,
+            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
+            Err(e) => return Err(io("reading on the server")(e)),
+        };
+        match stream.write_all(&buf[..n]).await {
+            Ok(()) => {}
+            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
+            Err(e) => return Err(io("echoing on the server")(e)),
+        }
+    }
+}
+
+/// The seed's `server.py` as a service: accepts connections one after the
+/// other, echoes each until EOF, waits `close_delay`, then closes.
+///
+/// The delay is the server's linger, not a guess: with 0 Linux folds its ACK
+/// of the client's FIN into its own FIN (three segments); with more than the
+/// delayed-ACK time (about 40 ms on `lo`) the ACK goes out alone first (four).
+pub async fn serve(listener: TcpListener, close_delay: Duration) -> Result<(), LabError> {
+    loop {
+        let (mut stream, peer) = listener.accept().await.map_err(io("accepting a client"))?;
+        tokio::spawn(async move {
+            let end = echo_until_eof(&mut stream).await;
+            if matches!(end, Ok(ServerEnd::Closed)) && !close_delay.is_zero() {
+                tokio::time::sleep(close_delay).await;
+            }
+            eprintln!("tcplab serve: {peer} done ({end:?})");
+        });
+    }
 }
 
 fn is_reset(e: &std::io::Error) -> bool {

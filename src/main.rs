@@ -1,9 +1,20 @@
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let run = tcplab::lab::Lab::new().run().await?;
-    println!("{}", run.connection);
-    println!("{}", run.verdict);
-    println!("{:?}", run.timings);
+//! `tcplab`, the lab checker: a thin layer over the library (see `cli.rs`).
+//!
+//! Exit codes: 0 every lab check passed; 1 a check failed (the TCP behaviour
+//! is not what the lab expects); 2 the input could not be used.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let code = match cli::main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tcplab: {e:#}");
+            cli::EXIT_UNUSABLE
+        }
+    };
     tcplab::capture::reap_stopped();
-    Ok(())
+    ExitCode::from(code)
 }

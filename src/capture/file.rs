@@ -35,9 +35,9 @@ pub struct FileCapture {
 
 /// Checks that `path` is a complete pcap or pcapng file and returns its format.
 pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
-    let unreadable = |source| CaptureError::FileUnreadable {
+    let unreadable = |cause| CaptureError::FileUnreadable {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let file = File::open(path).map_err(unreadable)?;
     let size = file.metadata().map_err(unreadable)?.len();

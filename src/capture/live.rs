@@ -479,7 +479,7 @@ fn mkfifo(path: &Path) -> Result<(), CaptureError> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| CaptureError::Io {
         what: "creating the capture FIFO".to_owned(),
-        source: std::io::Error::other("path contains NUL"),
+        cause: std::io::Error::other("path contains NUL"),
     })?;
     if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
         return Err(CaptureError::io("creating the capture FIFO")(

@@ -94,12 +94,12 @@ pub enum CaptureError {
         count: u64,
     },
     /// The capture file does not exist or cannot be opened.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`: {cause}")]
     FileUnreadable {
         /// The file.
         path: PathBuf,
         /// The operating system's reason.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The capture file is empty.
     #[error(
@@ -143,18 +143,18 @@ pub enum CaptureError {
     #[error("tshark printed a TCP packet tcplab could not read: {0}")]
     Field(#[from] crate::segment::FieldError),
     /// Any other I/O failure, with what was being done.
-    #[error("{what}: {source}")]
+    #[error("{what}: {cause}")]
     Io {
         /// What tcplab was doing.
         what: String,
         /// The operating system's reason.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
 impl CaptureError {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
         let what = what.into();
-        move |source| CaptureError::Io { what, source }
+        move |cause| CaptureError::Io { what, cause }
     }
 }

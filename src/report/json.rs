@@ -1,0 +1,189 @@
+//! The JSON report for autograders. The schema is stable; fields are only
+//! ever added.
+//!
+//! ```json
+//! {
+//!   "schema": 1,
+//!   "passed": true,
+//!   "connections": [
+//!     {
+//!       "client": "127.0.0.1:50024",
+//!       "server": "127.0.0.1:8000",
+//!       "handshake": { "ok": true, "why": "..." },
+//!       "first_data": { "len": 479, "ack": 480 },
+//!       "termination": { "kind": "four_segment", "initiator": "client", "why": "..." },
+//!       "retransmissions": 0,
+//!       "history": "ShADadFf",
+//!       "passed": true,
+//!       "segments": 13,
+//!       "client_bytes": 1859,
+//!       "server_bytes": 1859,
+//!       "checks": [ { "name": "handshake", "passed": true, "why": "..." } ],
+//!       "diagnosis": []
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! - `connections` are in order of their first segment; addresses are
+//!   `ip:port`, IPv6 as `[::1]:8000`.
+//! - `first_data.len` / `first_data.ack`: the client's first data segment's
+//!   payload length and the relative ack with which the server acknowledged
+//!   it; each `null` when there was none.
+//! - `termination.kind`: `four_segment`, `three_segment`, `simultaneous`,
+//!   `reset`, `refused` or `incomplete`; `termination.initiator`: `client`,
+//!   `server` or `null`.
+
+use serde::Serialize;
+
+use super::Judged;
+use crate::connection::Role;
+use crate::verdict::{Check, TerminationKind};
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub struct JsonReport {
+    /// Schema version (1).
+    pub schema: u32,
+    /// Every connection passed every check.
+    pub passed: bool,
+    /// One entry per connection.
+    pub connections: Vec<JsonConnection>,
+}
+
+/// One connection in the JSON report.
+#[derive(Debug, Serialize)]
+pub struct JsonConnection {
+    /// `ip:port` of the client.
+    pub client: String,
+    /// `ip:port` of the server.
+    pub server: String,
+    /// The handshake check.
+    pub handshake: JsonHandshake,
+    /// The client's first data segment.
+    pub first_data: JsonFirstData,
+    /// How it ended.
+    pub termination: JsonTermination,
+    /// Retransmitted segments.
+    pub retransmissions: usize,
+    /// Zeek's history string.
+    pub history: String,
+    /// Every check passed.
+    pub passed: bool,
+    /// Segments in the connection.
+    pub segments: usize,
+    /// Payload bytes the client sent.
+    pub client_bytes: u64,
+    /// Payload bytes the server sent.
+    pub server_bytes: u64,
+    /// Every check.
+    pub checks: Vec<Check>,
+    /// Plain-words causes of failures.
+    pub diagnosis: Vec<String>,
+}
+
+/// `handshake` in the JSON report.
+#[derive(Debug, Serialize)]
+pub struct JsonHandshake {
+    /// SYN, SYN-ACK, ACK in order with the right numbers.
+    pub ok: bool,
+    /// One line of why.
+    pub why: String,
+}
+
+/// `first_data` in the JSON report.
+#[derive(Debug, Serialize)]
+pub struct JsonFirstData {
+    /// Payload length of the client's first data segment.
+    pub len: Option<u32>,
+    /// Relative ack of the server's acknowledgment of it.
+    pub ack: Option<u32>,
+}
+
+/// `termination` in the JSON report.
+#[derive(Debug, Serialize)]
+pub struct JsonTermination {
+    /// The classification.
+    pub kind: TerminationKind,
+    /// Who started it.
+    pub initiator: Option<Role>,
+    /// One line of why.
+    pub why: String,
+}
+
+impl JsonReport {
+    /// Builds the report from judged connections.
+    pub fn new(items: &[Judged]) -> JsonReport {
+        JsonReport {
+            schema: 1,
+            passed: items.iter().all(|j| j.verdict.passed()),
+            connections: items.iter().map(JsonConnection::new).collect(),
+        }
+    }
+}
+
+impl JsonConnection {
+    /// One connection's entry.
+    pub fn new(j: &Judged) -> JsonConnection {
+        let f = &j.verdict.findings;
+        JsonConnection {
+            client: j.connection.client.to_string(),
+            server: j.connection.server.to_string(),
+            handshake: JsonHandshake {
+                ok: f.handshake.ok,
+                why: f.handshake.why.clone(),
+            },
+            first_data: JsonFirstData {
+                len: f.first_data.as_ref().map(|d| d.len),
+                ack: f.first_data.as_ref().and_then(|d| d.ack),
+            },
+            termination: JsonTermination {
+                kind: f.termination.kind,
+                initiator: f.termination.initiator,
+                why: f.termination.why.clone(),
+            },
+            retransmissions: f.retransmissions,
+            history: f.history.clone(),
+            passed: j.verdict.passed(),
+            segments: j.connection.steps.len(),
+            client_bytes: f.client_bytes,
+            server_bytes: f.server_bytes,
+            checks: j.verdict.checks.clone(),
+            diagnosis: super::text::diagnosis(j),
+        }
+    }
+}
+
+/// Writes the JSON report, pretty-printed, with a final newline.
+pub fn write_json(out: &mut dyn std::io::Write, items: &[Judged]) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &JsonReport::new(items))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::group;
+    use crate::connection::tests::four_segment;
+    use crate::verdict::Expectations;
+
+    #[test]
+    fn the_schema_has_the_documented_fields() {
+        let items = Judged::all(group(four_segment(), None), &Expectations::default());
+        let mut buf = Vec::new();
+        write_json(&mut buf, &items).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["passed"], true);
+        let c = &v["connections"][0];
+        assert_eq!(c["client"], "127.0.0.1:53202");
+        assert_eq!(c["server"], "127.0.0.1:8000");
+        assert_eq!(c["handshake"]["ok"], true);
+        assert_eq!(c["first_data"]["len"], 479);
+        assert_eq!(c["first_data"]["ack"], 480);
+        assert_eq!(c["termination"]["kind"], "four_segment");
+        assert_eq!(c["termination"]["initiator"], "client");
+        assert_eq!(c["retransmissions"], 0);
+        assert_eq!(c["history"], "ShADadFf");
+        assert_eq!(c["passed"], true);
+    }
+}

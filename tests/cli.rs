@@ -1,0 +1,258 @@
+//! `tcplab` as people run it: on the project's own recorded captures, on bad
+//! input, and watching the seed's Python client and server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use rstest::rstest;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Runs tcplab; returns (exit code, stdout, stderr).
+fn tcplab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("tcplab exited by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn check_json(file: &str) -> (i32, Value) {
+    let path = fixture(file);
+    let (code, stdout, stderr) = tcplab(&["check", path.to_str().unwrap(), "--json"]);
+    let v = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    (code, v)
+}
+
+#[rstest]
+#[case::four_segment("four-segment.pcapng", 0, "four_segment", Some("client"), Some((479, 480)), "ShADadFf")]
+#[case::three_segment("three-segment.pcapng", 0, "three_segment", Some("client"), Some((479, 480)), "ShADadFf")]
+#[case::seed_client_rst("seed-client-rst.pcapng", 1, "reset", Some("client"), Some((479, 480)), "ShADadR")]
+#[case::ipv6("ipv6.pcapng", 0, "four_segment", Some("client"), Some((479, 480)), "ShADadFf")]
+#[case::refused("refused.pcapng", 1, "refused", Some("server"), None, "Sr")]
+fn recorded_captures_are_judged(
+    #[case] file: &str,
+    #[case] code: i32,
+    #[case] kind: &str,
+    #[case] initiator: Option<&str>,
+    #[case] first_data: Option<(u64, u64)>,
+    #[case] history: &str,
+) {
+    let (got, v) = check_json(file);
+    assert_eq!(got, code, "{v:#}");
+    assert_eq!(v["passed"], code == 0);
+    let conns = v["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 1, "{v:#}");
+    let c = &conns[0];
+    assert_eq!(c["termination"]["kind"], kind, "{c:#}");
+    assert_eq!(
+        c["termination"]["initiator"],
+        initiator.map_or(Value::Null, Value::from)
+    );
+    match first_data {
+        Some((len, ack)) => {
+            assert_eq!(c["first_data"]["len"], len);
+            assert_eq!(c["first_data"]["ack"], ack);
+        }
+        None => {
+            assert_eq!(c["first_data"]["len"], Value::Null);
+            assert_eq!(c["first_data"]["ack"], Value::Null);
+        }
+    }
+    assert_eq!(c["history"], history);
+    assert_eq!(c["handshake"]["ok"], kind != "refused");
+    assert_eq!(c["retransmissions"], 0);
+    let addr = c["client"].as_str().unwrap();
+    assert!(addr.parse::<std::net::SocketAddr>().is_ok(), "{addr}");
+}
+
+#[test]
+fn two_connections_are_listed_in_order() {
+    let (code, v) = check_json("two-connections.pcapng");
+    assert_eq!(code, 1, "the seed's client resets both");
+    let conns = v["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 2, "{v:#}");
+    assert_eq!(conns[0]["server"], conns[1]["server"]);
+    assert_ne!(conns[0]["client"], conns[1]["client"]);
+    for c in conns {
+        assert_eq!(c["termination"]["kind"], "reset");
+        assert_eq!(c["passed"], false);
+    }
+}
+
+#[test]
+fn text_report_shows_ladder_history_checks_and_diagnosis() {
+    let path = fixture("seed-client-rst.pcapng");
+    let (code, out, _) = tcplab(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("|--- [SYN] Seq=0 Len=0"), "{out}");
+    assert!(out.contains("|<-- [ACK] Seq=1 Ack=480 Len=0"), "{out}");
+    assert!(out.contains("history:         ShADadR"), "{out}");
+    assert!(out.contains("PASS handshake"), "{out}");
+    assert!(out.contains("FAIL termination"), "{out}");
+    assert!(out.contains("diagnosis: the client sent RST"), "{out}");
+    assert!(out.contains("unread"), "{out}");
+}
+
+#[rstest]
+#[case::four_required("three-segment.pcapng", &["--expect-close", "four-segment"], 1)]
+#[case::four_given("four-segment.pcapng", &["--expect-close", "four-segment"], 0)]
+#[case::no_retransmissions("four-segment.pcapng", &["--expect", "no-retransmissions"], 0)]
+fn expectations_change_the_exit_code(
+    #[case] file: &str,
+    #[case] extra: &[&str],
+    #[case] code: i32,
+) {
+    let path = fixture(file);
+    let mut args = vec!["check", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (got, out, err) = tcplab(&args);
+    assert_eq!(got, code, "{out}{err}");
+}
+
+// ---- bad input: one sentence, exit code 2 ----
+
+#[rstest]
+#[case::missing(&["check", "/nonexistent/lab.pcapng"], "cannot read `/nonexistent/lab.pcapng`")]
+#[case::not_a_capture(&["check", "@not-a-capture.pcapng"], "is not a pcap or pcapng capture")]
+#[case::truncated(&["check", "@truncated.pcapng"], "is cut short in the middle of a packet")]
+#[case::no_tcp(&["check", "@udp-only.pcapng"], "but no TCP")]
+#[case::unused_port(&["check", "@four-segment.pcapng", "--port", "1"], "has no TCP connection on port 1")]
+#[case::bad_argument(&["check"], "required")]
+#[case::no_such_command(&["watch", "--port", "9", "--timeout", "5", "--", "/nonexistent/client"], "cannot run `/nonexistent/client`")]
+#[case::no_such_interface(&["watch", "--port", "9", "--interface", "nope0"], "no network interface named `nope0`")]
+fn unusable_input_exits_2_with_one_sentence(#[case] args: &[&str], #[case] says: &str) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match a.strip_prefix('@') {
+            Some(f) => fixture(f).to_string_lossy().into_owned(),
+            None => a.to_string(),
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = tcplab(&args);
+    assert_eq!(code, 2, "stdout: {out}\nstderr: {err}");
+    assert!(err.contains(says), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn an_empty_file_is_named() {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    let (code, _, err) = tcplab(&["check", f.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is empty"), "{err}");
+}
+
+#[test]
+fn a_missing_tshark_is_named() {
+    // A PATH with tcpdump and python but no tshark.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = Command::cargo_bin("tcplab")
+        .unwrap()
+        .env("PATH", dir.path())
+        .args(["check", fixture("four-segment.pcapng").to_str().unwrap()])
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap(),
+                (),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("tshark is not installed"), "{err}");
+    assert!(err.contains("apt-get install -y tshark"), "{err}");
+}
+
+// ---- watching the seed's own scripts ----
+
+#[test]
+fn watch_judges_the_seeds_python_client_and_server() {
+    let seed = fixture("seed");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new("python3")
+        .arg("-u")
+        .arg(seed.join("server.py"))
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    // server.py prints this once it listens.
+    let mut lines = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "Waiting for connection...");
+    // Keep reading what server.py prints, so its prints never hit a closed pipe.
+    let drain = std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let client = seed.join("client.py");
+    let (code, out, err) = tcplab(&[
+        "watch",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "20",
+        "--json",
+        "--",
+        "python3",
+        client.to_str().unwrap(),
+        &port.to_string(),
+    ]);
+    server.wait().unwrap();
+    let _ = drain.join();
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(code, 1, "the seed's client resets: {v:#}\n{err}");
+    let c = &v["connections"][0];
+    assert_eq!(v["connections"].as_array().unwrap().len(), 1, "{v:#}");
+    assert_eq!(c["handshake"]["ok"], true);
+    assert_eq!(c["first_data"]["len"], 479);
+    assert_eq!(c["first_data"]["ack"], 480);
+    assert_eq!(c["termination"]["kind"], "reset", "{c:#}");
+    assert_eq!(c["termination"]["initiator"], "client");
+}
+
+#[test]
+fn a_watched_command_that_fails_exits_2() {
+    let (code, _, err) = tcplab(&[
+        "watch",
+        "--port",
+        "9",
+        "--timeout",
+        "5",
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no TCP connection on port 9") || err.contains("exited with"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_passes_and_says_so() {
+    let (code, out, err) = tcplab(&["run", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["connections"][0]["first_data"]["ack"], 480);
+    assert_eq!(v["connections"][0]["termination"]["kind"], "four_segment");
+}
