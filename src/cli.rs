@@ -415,6 +415,7 @@ fn report(items: &[Judged], a: &ReportArgs) -> Result<u8> {
 }
 
 fn write_svg(path: &std::path::Path, items: &[Judged]) -> Result<()> {
-    let _ = (path, items);
-    bail!("--svg is not available yet")
+    let pairs: Vec<_> = items.iter().map(|j| (&j.connection, &j.verdict)).collect();
+    std::fs::write(path, tcplab::report::svg::render_svg(&pairs))
+        .with_context(|| format!("writing the SVG picture to `{}`", path.display()))
 }

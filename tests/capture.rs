@@ -42,8 +42,7 @@ async fn a_port_in_use_is_named() {
         .bind(addr)
         .run()
         .await
-        .err()
-        .expect("the port is taken");
+        .expect_err("the port is taken");
     assert!(matches!(err, LabError::PortInUse { .. }), "{err}");
     assert_eq!(
         err.to_string(),

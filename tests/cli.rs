@@ -256,3 +256,22 @@ fn run_passes_and_says_so() {
     assert_eq!(v["connections"][0]["first_data"]["ack"], 480);
     assert_eq!(v["connections"][0]["termination"]["kind"], "four_segment");
 }
+
+#[test]
+fn svg_picture_is_written_next_to_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("ladder.svg");
+    let path = fixture("four-segment.pcapng");
+    let (code, _, err) = tcplab(&[
+        "check",
+        path.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    for phase in ["handshake", "data", "termination", "Ack=480"] {
+        assert!(text.contains(phase), "no {phase} in the picture");
+    }
+}

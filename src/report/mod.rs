@@ -8,7 +8,7 @@
 
 pub mod json;
 pub mod ladder;
-// SVGPLACEHOLDER pub mod svg;
+pub mod svg;
 pub mod text;
 
 use crate::connection::Connection;

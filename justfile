@@ -1,0 +1,23 @@
+# Recipes for the same scripts CI and the README use (install `just` with `cargo install just`).
+
+# Run the seed's lab (arguments go to `tcplab run`).
+lab *ARGS:
+    ci/lab {{ARGS}}
+
+# Install tshark and tcpdump if missing.
+install:
+    ci/install
+
+# fmt, clippy and every test, as CI runs them.
+test:
+    ci/test
+
+# Re-record the small captures under tests/fixtures with tcplab itself.
+fixtures:
+    cargo build --release && ci/record-fixtures
+
+fmt:
+    cargo fmt
+
+clippy:
+    cargo clippy --release --all-targets -- -D warnings
