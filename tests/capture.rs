@@ -106,3 +106,35 @@ async fn a_saved_capture_reads_back_as_the_same_connection() {
     assert_eq!(conns[0].steps.len(), run.connection.steps.len());
     assert_eq!(conns[0].history(), run.connection.history());
 }
+
+#[tokio::test]
+async fn a_capture_that_does_not_start_in_time_says_so_and_leaves_nothing() {
+    let config = LiveConfig {
+        start_timeout: Duration::from_millis(1),
+        ..LiveConfig::default()
+    };
+    let err = LiveCapture::start(config, &[9])
+        .await
+        .err()
+        .expect("1 ms is too short for tshark");
+    assert!(matches!(err, CaptureError::StartTimeout { .. }), "{err}");
+    assert!(
+        err.to_string().contains("did not start within 1ms"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_save_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LiveConfig {
+        save: Some(dir.path().join("lab.pcapng")),
+        ..LiveConfig::default()
+    };
+    let cap = LiveCapture::start(config, &[9])
+        .await
+        .expect("capture starts");
+    drop(cap); // as when a lab fails mid-way
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -50,7 +50,8 @@ pub struct LiveConfig {
     pub complete_timeout: Duration,
     /// How long stopping tcpdump and draining tshark may take.
     pub stop_timeout: Duration,
-    /// Keep the capture as this pcapng file.
+    /// Keep the capture as this pcapng file (written beside it under a
+    /// temporary name while running, renamed when the capture stops cleanly).
     pub save: Option<PathBuf>,
     /// Address the probes are sent to and from (must be on `interface`).
     pub probe_addr: IpAddr,
@@ -98,6 +99,7 @@ pub struct LiveCapture {
     connections: Connections,
     packets: u64,
     field_error: Option<FieldError>,
+    saving: Option<tempfile::NamedTempFile>,
     _dir: tempfile::TempDir,
 }
 
@@ -144,8 +146,28 @@ impl LiveCapture {
         let fifo = dir.path().join("capture.pcap");
         mkfifo(&fifo)?;
 
+        // Written to a temporary file beside the target, kept only when the
+        // capture stops cleanly.
+        let saving = match &config.save {
+            Some(target) => Some(
+                tempfile::Builder::new()
+                    .prefix(".tcplab-")
+                    .suffix(".pcapng")
+                    .tempfile_in(
+                        target
+                            .parent()
+                            .filter(|p| !p.as_os_str().is_empty())
+                            .unwrap_or(Path::new(".")),
+                    )
+                    .map_err(CaptureError::io(format!(
+                        "creating a file beside `{}`",
+                        target.display()
+                    )))?,
+            ),
+            None => None,
+        };
         let mut tcpdump = spawn_tcpdump(&config, &filter(ports, probe_port), &fifo)?;
-        let shark = match tshark::spawn(&fifo, config.save.as_deref()) {
+        let shark = match tshark::spawn(&fifo, saving.as_ref().map(|f| f.path())) {
             Ok(s) => s,
             Err(e) => {
                 let _ = tcpdump.kill();
@@ -191,6 +213,7 @@ impl LiveCapture {
             connections: Connections::default(),
             packets: 0,
             field_error: None,
+            saving,
             _dir: dir,
         };
         cap.await_first_probe().await?;
@@ -434,6 +457,12 @@ impl LiveCapture {
         let dropped = dropped_count(&self.tcpdump_stderr.lock().unwrap());
         if dropped > 0 {
             return Err(CaptureError::Dropped { count: dropped });
+        }
+        if let (Some(file), Some(target)) = (self.saving.take(), &self.config.save) {
+            file.persist(target).map_err(|e| CaptureError::Io {
+                what: format!("keeping the capture as `{}`", target.display()),
+                cause: e.error,
+            })?;
         }
         Ok(Captured {
             connections: std::mem::take(&mut self.connections),
