@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tcplab::capture::{self, LiveCapture, LiveConfig};
+use tcplab::capture::{self, LiveCapture, LiveConfig, TcpFilter};
 use tcplab::connection::Connection;
 use tcplab::lab::{self, ClientStyle, Lab, ServerClose};
 use tcplab::report::{Judged, json, text};
@@ -45,6 +45,36 @@ enum Command {
     Watch(WatchArgs),
     /// Judge every TCP connection in a pcap or pcapng file.
     Check(CheckArgs),
+    /// Run one lab per payload size in one shared capture and tabulate the wire.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// Sizes: `1,479,1380`, `1..=70000:1000`, `64k..=4m:*2` (k, m, g are powers of 1024).
+    #[arg(long, value_name = "SPEC")]
+    sizes: tcplab::sweep::SizeSpec,
+    /// Messages per lab, each echoed in full before the next.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    messages: u32,
+    /// How the server closes; the sweep expects the matching termination.
+    #[arg(long, value_enum, default_value = "linger")]
+    close: CloseStyle,
+    /// Labs running at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    jobs: usize,
+    /// One capture per lab, one lab at a time (the slow baseline, for comparison).
+    #[arg(long)]
+    isolated: bool,
+    /// Write the rows as CSV (with a header row).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Plot the main columns against payload size as SVG.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Print JSON (rows, summary, stats) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -214,6 +244,7 @@ pub fn main() -> Result<u8> {
             Command::Serve(a) => serve(a).await,
             Command::Watch(a) => watch(a).await,
             Command::Check(a) => check(a),
+            Command::Sweep(a) => sweep(a).await,
         }
     })
 }
@@ -241,11 +272,7 @@ async fn run(a: RunArgs) -> Result<u8> {
     };
     let mut lab = Lab::new()
         .payloads(payloads.clone())
-        .close(match a.close {
-            CloseStyle::Linger => ServerClose::Linger,
-            CloseStyle::Prompt => ServerClose::Prompt,
-            CloseStyle::Abort => ServerClose::Abort,
-        })
+        .close(a.close.server_close())
         .client(client)
         .capture(config);
     if a.ipv6 {
@@ -288,7 +315,7 @@ async fn watch(a: WatchArgs) -> Result<u8> {
         save: a.save.clone(),
         ..LiveConfig::default()
     };
-    let mut cap = LiveCapture::start(config, &[a.port]).await?;
+    let mut cap = LiveCapture::start(config, &TcpFilter::Ports(vec![a.port])).await?;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut command_failed = None;
     if let Some((program, args)) = a.command.split_first() {
@@ -389,6 +416,71 @@ fn check(a: CheckArgs) -> Result<u8> {
     }
     let items = Judged::all(connections, &a.report.expectations(None));
     report(&items, &a.report)
+}
+
+impl CloseStyle {
+    fn server_close(self) -> ServerClose {
+        match self {
+            CloseStyle::Linger => ServerClose::Linger,
+            CloseStyle::Prompt => ServerClose::Prompt,
+            CloseStyle::Abort => ServerClose::Abort,
+        }
+    }
+}
+
+async fn sweep(a: SweepArgs) -> Result<u8> {
+    use tcplab::sweep::{SweepConfig, run_sweep, summary, write_csv};
+    let config = SweepConfig {
+        sizes: a.sizes.0.clone(),
+        messages: a.messages,
+        close: a.close.server_close(),
+        jobs: a.jobs,
+        isolated: a.isolated,
+        ..SweepConfig::default()
+    };
+    // Drawn only on a terminal: indicatif hides it otherwise.
+    let bar = indicatif::ProgressBar::new(config.sizes.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} labs")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let (rows, stats) = run_sweep(&config, |done| bar.set_position(done as u64)).await?;
+    bar.finish_and_clear();
+    let lines = summary(&rows);
+    let passed = rows.iter().all(|r| r.passed);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if a.json {
+        let v = serde_json::json!({ "schema": 1, "passed": passed, "summary": lines, "stats": stats, "rows": rows });
+        serde_json::to_writer_pretty(&mut out, &v).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        for r in &rows {
+            writeln!(out, "{r}")?;
+        }
+        writeln!(out)?;
+        for l in &lines {
+            writeln!(out, "{l}")?;
+        }
+        writeln!(
+            out,
+            "wall time {:.3} s; peak RSS: tcplab {} MiB, largest child (tshark) {} MiB",
+            stats.wall.as_secs_f64(),
+            stats.peak_rss_kib / 1024,
+            stats.child_peak_rss_kib / 1024
+        )?;
+    }
+    if let Some(path) = &a.csv {
+        let mut f = std::fs::File::create(path)
+            .with_context(|| format!("creating `{}`", path.display()))?;
+        write_csv(&mut f, &rows).with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    if let Some(path) = &a.svg {
+        std::fs::write(path, tcplab::report::plot::render_plot(&rows))
+            .with_context(|| format!("writing the plot to `{}`", path.display()))?;
+    }
+    Ok(if passed { EXIT_PASS } else { EXIT_FAIL })
 }
 
 fn report(items: &[Judged], a: &ReportArgs) -> Result<u8> {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::capture::{CaptureError, LiveCapture, LiveConfig};
+use crate::capture::{CaptureError, LiveCapture, LiveConfig, Session, TcpFilter};
 use crate::connection::Connection;
 use crate::verdict::{CloseExpectation, Expectations, TerminationKind, Verdict, VerdictError};
 
@@ -167,38 +167,15 @@ impl Lab {
     /// it and judges the connection.
     pub async fn run(&self) -> Result<LabRun, LabError> {
         let t0 = Instant::now();
-        let listener = TcpListener::bind(self.bind)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: self.bind },
-                _ => LabError::Io {
-                    what: format!("binding the echo server to {}", self.bind),
-                    cause: e,
-                },
-            })?;
+        let listener = self.listen(self.bind).await?;
         let server_addr = listener
             .local_addr()
             .map_err(io("reading the server's address"))?;
-        let mut capture = LiveCapture::start(self.capture.clone(), &[server_addr.port()]).await?;
+        let filter = TcpFilter::Ports(vec![server_addr.port()]);
+        let mut capture = LiveCapture::start(self.capture.clone(), &filter).await?;
         let t_ready = Instant::now();
-
-        let exchange = async {
-            let server = tokio::spawn(serve_one(listener, self.close));
-            let client = run_client(server_addr, &self.payloads, self.client).await;
-            let server = server.await.map_err(|e| LabError::Io {
-                what: "running the echo server".to_owned(),
-                cause: std::io::Error::other(e),
-            })?;
-            Ok::<_, LabError>((client?, server?))
-        };
-        let (client_addr, _server_end) = tokio::time::timeout(self.io_timeout, exchange)
-            .await
-            .map_err(|_| LabError::Timeout {
-            what: "the echo exchange (connect, send, read the echo, close)".to_owned(),
-            waited: self.io_timeout,
-        })??;
+        let client_addr = self.exchange(listener, server_addr).await?;
         let t_exchanged = Instant::now();
-
         let what =
             format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
         capture
@@ -219,21 +196,107 @@ impl Lab {
                 client: client_addr,
                 server: server_addr,
             })?;
-        let verdict = Verdict::judge(&connection, &self.expectations());
-        Ok(LabRun {
+        Ok(self.judged(
             connection,
-            verdict,
-            client: client_addr,
-            server: server_addr,
-            saved: captured.saved,
-            timings: Timings {
+            client_addr,
+            server_addr,
+            captured.saved,
+            Timings {
                 capture_ready: t_ready - t0,
                 exchange: t_exchanged - t_ready,
                 complete: t_complete - t_exchanged,
                 stop: t_stopped - t_complete,
                 total: t_stopped - t0,
             },
+        ))
+    }
+
+    /// Runs the lab inside a shared capture [`Session`]: the server binds the
+    /// session's own loopback address (the lab's bind port is kept), and only
+    /// this lab's connection is returned. IPv4 only; [`Lab::save`] and the
+    /// lab's capture settings do not apply.
+    pub async fn run_in(&self, session: &Session) -> Result<LabRun, LabError> {
+        let t0 = Instant::now();
+        let listener = self
+            .listen(SocketAddr::new(session.addr(), self.bind.port()))
+            .await?;
+        let server_addr = listener
+            .local_addr()
+            .map_err(io("reading the server's address"))?;
+        let client_addr = self.exchange(listener, server_addr).await?;
+        let t_exchanged = Instant::now();
+        let connection = session
+            .connection(client_addr, server_addr, self.capture.complete_timeout)
+            .await?;
+        let t_complete = Instant::now();
+        Ok(self.judged(
+            connection,
+            client_addr,
+            server_addr,
+            None,
+            Timings {
+                capture_ready: Duration::ZERO,
+                exchange: t_exchanged - t0,
+                complete: t_complete - t_exchanged,
+                stop: Duration::ZERO,
+                total: t_complete - t0,
+            },
+        ))
+    }
+
+    async fn listen(&self, addr: SocketAddr) -> Result<TcpListener, LabError> {
+        TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr },
+            _ => LabError::Io {
+                what: format!("binding the echo server to {addr}"),
+                cause: e,
+            },
         })
+    }
+
+    /// Runs the server and the client; returns the client's address.
+    async fn exchange(
+        &self,
+        listener: TcpListener,
+        server_addr: SocketAddr,
+    ) -> Result<SocketAddr, LabError> {
+        let exchange = async {
+            let server = tokio::spawn(serve_one(listener, self.close));
+            let client = run_client(server_addr, &self.payloads, self.client).await;
+            if client.is_err() {
+                server.abort();
+            }
+            let client = client?;
+            server.await.map_err(|e| LabError::Io {
+                what: "running the echo server".to_owned(),
+                cause: std::io::Error::other(e),
+            })??;
+            Ok::<_, LabError>(client)
+        };
+        tokio::time::timeout(self.io_timeout, exchange)
+            .await
+            .map_err(|_| LabError::Timeout {
+                what: "the echo exchange (connect, send, read the echo, close)".to_owned(),
+                waited: self.io_timeout,
+            })?
+    }
+
+    fn judged(
+        &self,
+        connection: Connection,
+        client: SocketAddr,
+        server: SocketAddr,
+        saved: Option<PathBuf>,
+        timings: Timings,
+    ) -> LabRun {
+        LabRun {
+            verdict: Verdict::judge(&connection, &self.expectations()),
+            connection,
+            client,
+            server,
+            saved,
+            timings,
+        }
     }
 }
 

@@ -27,4 +27,5 @@ pub mod connection;
 pub mod lab;
 pub mod report;
 pub mod segment;
+pub mod sweep;
 pub mod verdict;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rstest::rstest;
-use tcplab::capture::{CaptureError, LiveCapture, LiveConfig};
+use tcplab::capture::{CaptureError, LiveCapture, LiveConfig, TcpFilter};
 use tcplab::lab::{Lab, LabError};
 
 fn alive(pid: u32) -> bool {
@@ -21,7 +21,7 @@ async fn a_missing_interface_is_named_within_the_start_timeout() {
         ..LiveConfig::default()
     };
     let t = Instant::now();
-    let err = LiveCapture::start(config, &[9])
+    let err = LiveCapture::start(config, &TcpFilter::Ports(vec![9]))
         .await
         .err()
         .expect("no such interface");
@@ -55,7 +55,7 @@ async fn a_port_in_use_is_named() {
 #[case::dropped_by_a_panic(true)]
 #[tokio::test]
 async fn tcpdump_and_tshark_are_reaped_when_a_capture_is_dropped(#[case] panic: bool) {
-    let cap = LiveCapture::start(LiveConfig::default(), &[9])
+    let cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
         .await
         .expect("capture starts");
     let pids = [cap.tcpdump_pid().unwrap(), cap.tshark_pid().unwrap()];
@@ -79,7 +79,7 @@ async fn tcpdump_and_tshark_are_reaped_when_a_capture_is_dropped(#[case] panic: 
 
 #[tokio::test]
 async fn a_stopped_capture_leaves_no_process() {
-    let cap = LiveCapture::start(LiveConfig::default(), &[9])
+    let cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
         .await
         .expect("capture starts");
     let pids = [cap.tcpdump_pid().unwrap(), cap.tshark_pid().unwrap()];
@@ -113,7 +113,7 @@ async fn a_capture_that_does_not_start_in_time_says_so_and_leaves_nothing() {
         start_timeout: Duration::from_millis(1),
         ..LiveConfig::default()
     };
-    let err = LiveCapture::start(config, &[9])
+    let err = LiveCapture::start(config, &TcpFilter::Ports(vec![9]))
         .await
         .err()
         .expect("1 ms is too short for tshark");
@@ -131,7 +131,7 @@ async fn a_failed_save_leaves_no_file_behind() {
         save: Some(dir.path().join("lab.pcapng")),
         ..LiveConfig::default()
     };
-    let cap = LiveCapture::start(config, &[9])
+    let cap = LiveCapture::start(config, &TcpFilter::Ports(vec![9]))
         .await
         .expect("capture starts");
     drop(cap); // as when a lab fails mid-way

@@ -1,9 +1,12 @@
 //! The seed's lab, run live: real sockets, real kernel TCP, real tshark.
 //!
-//! Each test gets its own lab (its own server port and capture) from the
-//! `lab` fixture, so the tests run in parallel.
+//! Each test gets its own lab (its own server and port) from the `lab`
+//! fixture, so the tests run in parallel. They share one capture session per
+//! test process (tshark starts once), and each still gets only its own
+//! connection; the IPv6 case and the 50-labs case use their own captures.
 
 use rstest::{fixture, rstest};
+use tcplab::capture::Session;
 use tcplab::connection::{Connection, Role};
 use tcplab::lab::{ClientStyle, Lab, LabRun, ServerClose};
 use tcplab::verdict::{CloseExpectation, Expectations, TerminationKind};
@@ -14,11 +17,19 @@ fn lab() -> Lab {
     Lab::new()
 }
 
+/// Runs the lab in the test process's shared capture session.
 async fn run(lab: Lab) -> LabRun {
-    match lab.run().await {
-        Ok(run) => run,
-        Err(e) => panic!("the lab could not run: {e}"),
-    }
+    let session = Session::shared().unwrap_or_else(|e| panic!("no capture session: {e}"));
+    lab.run_in(session)
+        .await
+        .unwrap_or_else(|e| panic!("the lab could not run: {e}"))
+}
+
+/// Runs the lab with a capture of its own.
+async fn run_alone(lab: Lab) -> LabRun {
+    lab.run()
+        .await
+        .unwrap_or_else(|e| panic!("the lab could not run: {e}"))
 }
 
 /// Panics with the ladder, so a failure shows what was on the wire.
@@ -172,7 +183,7 @@ async fn the_seeds_own_client_ends_in_reset(lab: Lab) {
 #[rstest]
 #[tokio::test]
 async fn ipv6_loopback_gives_the_same_lab(lab: Lab) {
-    let run = run(lab.ipv6()).await;
+    let run = run_alone(lab.ipv6()).await;
     assert!(run.server.is_ipv6());
     let c = &run.connection;
     assert!(c.client.is_ipv6(), "{c}");
@@ -211,7 +222,7 @@ async fn expecting_ack_481_fails_and_shows_the_ladder(lab: Lab) {
 #[tokio::test]
 async fn fifty_labs_back_to_back_miss_no_segment() {
     for i in 0..50 {
-        let run = run(Lab::new()).await;
+        let run = run_alone(Lab::new()).await;
         let c = &run.connection;
         let first = &c.steps[0];
         let last = c.steps.last().unwrap();

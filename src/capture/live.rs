@@ -117,21 +117,39 @@ pub fn reap_stopped() {
     }
 }
 
-/// The BPF filter: the given TCP ports, and the probes.
-pub fn filter(ports: &[u16], probe_port: u16) -> String {
-    let tcp = if ports.is_empty() {
-        "tcp".to_owned()
-    } else {
-        let p: Vec<String> = ports.iter().map(|p| format!("tcp port {p}")).collect();
-        format!("({})", p.join(" or "))
-    };
-    format!("{tcp} or (udp dst port {probe_port})")
+/// Which TCP traffic a capture admits (tcplab's probes are always admitted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpFilter {
+    /// Segments to or from any of these ports.
+    Ports(Vec<u16>),
+    /// Segments to or from this address (a shared session's own loopback address).
+    Host(std::net::IpAddr),
+    /// All TCP.
+    All,
+}
+
+impl TcpFilter {
+    /// The BPF expression, with the probes' port.
+    pub fn bpf(&self, probe_port: u16) -> String {
+        let tcp = match self {
+            TcpFilter::Ports(ports) if !ports.is_empty() => {
+                let p: Vec<String> = ports.iter().map(|p| format!("tcp port {p}")).collect();
+                format!("({})", p.join(" or "))
+            }
+            TcpFilter::Host(addr) => format!("(tcp and host {addr})"),
+            _ => "tcp".to_owned(),
+        };
+        format!("{tcp} or (udp dst port {probe_port})")
+    }
 }
 
 impl LiveCapture {
-    /// Starts capturing TCP on `ports` (all TCP when empty) and returns once
-    /// the capture is proven running.
-    pub async fn start(config: LiveConfig, ports: &[u16]) -> Result<LiveCapture, CaptureError> {
+    /// Starts capturing the TCP that `filter` admits and returns once the
+    /// capture is proven running.
+    pub async fn start(
+        config: LiveConfig,
+        filter: &TcpFilter,
+    ) -> Result<LiveCapture, CaptureError> {
         let probe = UdpSocket::bind((config.probe_addr, 0))
             .await
             .map_err(CaptureError::io("binding the capture's probe socket"))?;
@@ -166,7 +184,7 @@ impl LiveCapture {
             ),
             None => None,
         };
-        let mut tcpdump = spawn_tcpdump(&config, &filter(ports, probe_port), &fifo)?;
+        let mut tcpdump = spawn_tcpdump(&config, &filter.bpf(probe_port), &fifo)?;
         let shark = match tshark::spawn(&fifo, saving.as_ref().map(|f| f.path())) {
             Ok(s) => s,
             Err(e) => {
@@ -325,6 +343,23 @@ impl LiveCapture {
             .join("; ")
     }
 
+    /// Sends a fence probe now and returns its token: every packet sent
+    /// before it has been captured once [`LiveCapture::fence_passed`] says so
+    /// (up to the per-CPU reordering the module documentation describes).
+    pub async fn fence(&mut self) -> Result<u64, CaptureError> {
+        self.send_probe().await
+    }
+
+    /// Whether the fence `token`, or a later probe, came back through the capture.
+    pub fn fence_passed(&self, token: u64) -> bool {
+        self.probes_seen.range(token..).next().is_some()
+    }
+
+    /// Checks that tcpdump is still running.
+    pub fn check_alive(&mut self) -> Result<(), CaptureError> {
+        self.check_tcpdump()
+    }
+
     /// The connections captured so far.
     pub fn connections(&self) -> &Connections {
         &self.connections
@@ -343,11 +378,11 @@ impl LiveCapture {
     ) -> Result<(), CaptureError> {
         let timeout = timeout.unwrap_or(self.config.complete_timeout);
         let deadline = Instant::now() + timeout;
-        let fence = self.send_probe().await?;
+        let fence = self.fence().await?;
         let mut resend = tokio::time::interval(Duration::from_millis(50));
         resend.tick().await;
         loop {
-            if self.probes_seen.range(fence..).next().is_some() && done(&self.connections) {
+            if self.fence_passed(fence) && done(&self.connections) {
                 return Ok(());
             }
             tokio::select! {
@@ -357,7 +392,7 @@ impl LiveCapture {
                     self.send_probe().await?;
                 }
                 _ = sleep_until(deadline) => {
-                    let fence_seen = self.probes_seen.range(fence..).next().is_some();
+                    let fence_seen = self.fence_passed(fence);
                     return Err(CaptureError::CompleteTimeout {
                         what: if fence_seen { what.to_owned() } else { format!("{what} (not even the fence probe came back)") },
                         waited: timeout,
@@ -593,17 +628,13 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
-    #[test]
-    fn filter_admits_ports_and_probes() {
-        assert_eq!(
-            filter(&[8000], 40000),
-            "(tcp port 8000) or (udp dst port 40000)"
-        );
-        assert_eq!(
-            filter(&[1, 2], 3),
-            "(tcp port 1 or tcp port 2) or (udp dst port 3)"
-        );
-        assert_eq!(filter(&[], 3), "tcp or (udp dst port 3)");
+    #[rstest]
+    #[case(TcpFilter::Ports(vec![8000]), "(tcp port 8000) or (udp dst port 40000)")]
+    #[case(TcpFilter::Ports(vec![1, 2]), "(tcp port 1 or tcp port 2) or (udp dst port 40000)")]
+    #[case(TcpFilter::Host("127.9.8.7".parse().unwrap()), "(tcp and host 127.9.8.7) or (udp dst port 40000)")]
+    #[case(TcpFilter::All, "tcp or (udp dst port 40000)")]
+    fn filter_admits_the_lab_and_the_probes(#[case] f: TcpFilter, #[case] bpf: &str) {
+        assert_eq!(f.bpf(40000), bpf);
     }
 
     #[rstest]

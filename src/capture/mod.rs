@@ -14,13 +14,15 @@
 
 pub mod file;
 pub mod live;
+pub mod session;
 mod tshark;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use file::read_file;
-pub use live::{LiveCapture, LiveConfig, reap_stopped};
+pub use live::{LiveCapture, LiveConfig, TcpFilter, reap_stopped};
+pub use session::Session;
 
 /// Why a capture could not be made or read. Each message is one sentence
 /// saying what happened and what to do.

@@ -8,6 +8,7 @@
 
 pub mod json;
 pub mod ladder;
+pub mod plot;
 pub mod svg;
 pub mod text;
 
