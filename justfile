@@ -21,3 +21,7 @@ fmt:
 
 clippy:
     cargo clippy --release --all-targets -- -D warnings
+
+# Benchmarks: one lab vs tshark start-up, sweep vs one lab, sweep vs per-size captures.
+bench RUNS="7":
+    ci/bench {{RUNS}}
