@@ -275,3 +275,50 @@ fn svg_picture_is_written_next_to_the_report() {
         assert!(text.contains(phase), "no {phase} in the picture");
     }
 }
+
+/// `tcplab serve` closes at once (three segments) or after a delay longer
+/// than the delayed-ACK time (four), for a client that reads its whole echo.
+#[rstest]
+#[case::at_once("0", "three_segment")]
+#[case::after_200_ms("200", "four_segment")]
+fn serve_close_delay_decides_the_close(#[case] delay: &str, #[case] kind: &str) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(["serve", "--port", &port.to_string(), "--close-delay", delay])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    assert!(line.contains("echoing on"), "{line}");
+    let drain = std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
+    let client = format!(
+        "import socket\ns = socket.create_connection(('127.0.0.1', {port}))\n\
+         for n in (479, 1380):\n    s.sendall(b'A' * n)\n    got = 0\n    \
+         while got < n:\n        got += len(s.recv(65536))\ns.close()\n"
+    );
+    let (code, out, err) = tcplab(&[
+        "watch",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "10",
+        "--json",
+        "--",
+        "python3",
+        "-c",
+        &client,
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = drain.join();
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    assert_eq!(v["connections"][0]["termination"]["kind"], kind, "{v:#}");
+    assert_eq!(v["connections"][0]["first_data"]["ack"], 480);
+}
