@@ -255,7 +255,7 @@ impl LiveCapture {
                     }
                     self.send_probe().await?;
                 }
-                ev = self.rx.recv() => self.handle(ev)?,
+                ev = self.rx.recv() => self.handle(ev).await?,
             }
         }
         Ok(())
@@ -278,7 +278,7 @@ impl LiveCapture {
         Ok(token)
     }
 
-    fn handle(&mut self, ev: Option<Event>) -> Result<(), CaptureError> {
+    async fn handle(&mut self, ev: Option<Event>) -> Result<(), CaptureError> {
         match ev {
             Some(Event::Item(Ok(Item::Segment(s)))) => {
                 self.packets += 1;
@@ -294,22 +294,9 @@ impl LiveCapture {
             }
             Some(Event::End(r)) => {
                 self.tshark_end = Some(r.clone());
-                self.check_tcpdump()?;
-                return Err(CaptureError::ToolDied {
-                    tool: "tshark",
-                    detail: match r {
-                        Ok(()) => "it reached the end of its input".to_owned(),
-                        Err(e) => e,
-                    },
-                });
+                return Err(self.why_tshark_ended(r.err()).await);
             }
-            None => {
-                self.check_tcpdump()?;
-                return Err(CaptureError::ToolDied {
-                    tool: "tshark",
-                    detail: "its output ended".to_owned(),
-                });
-            }
+            None => return Err(self.why_tshark_ended(None).await),
         }
         Ok(())
     }
@@ -321,6 +308,12 @@ impl LiveCapture {
         };
         match child.try_wait() {
             Ok(None) => Ok(()),
+            Ok(Some(status)) if status.success() => Err(CaptureError::ToolDied {
+                // tcpdump exits cleanly only when told to, or when its
+                // reader, tshark, has gone.
+                tool: "tshark",
+                detail: "it stopped reading the capture (tcpdump's output pipe broke)".to_owned(),
+            }),
             Ok(Some(status)) => {
                 if let Some(t) = self.stderr_thread.take() {
                     let _ = t.join();
@@ -332,6 +325,29 @@ impl LiveCapture {
                 ))
             }
             Err(e) => Err(CaptureError::io("checking on tcpdump")(e)),
+        }
+    }
+
+    /// tshark's output ended while the capture should run: either tcpdump
+    /// died (tshark then reads the end of the FIFO) or tshark did (tcpdump
+    /// then exits cleanly on the broken pipe at its next packet). tcpdump's
+    /// exit, awaited for at most a second, tells which.
+    async fn why_tshark_ended(&mut self, said: Option<String>) -> CaptureError {
+        let tshark_died = CaptureError::ToolDied {
+            tool: "tshark",
+            detail: said.unwrap_or_else(|| "it stopped reading the capture".to_owned()),
+        };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            match self.tcpdump.as_mut().map(Child::try_wait) {
+                Some(Ok(Some(status))) if !status.success() => {
+                    return self.check_tcpdump().err().unwrap_or(tshark_died);
+                }
+                Some(Ok(None)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                _ => return tshark_died,
+            }
         }
     }
 
@@ -386,7 +402,7 @@ impl LiveCapture {
                 return Ok(());
             }
             tokio::select! {
-                ev = self.rx.recv() => self.handle(ev)?,
+                ev = self.rx.recv() => self.handle(ev).await?,
                 _ = resend.tick() => {
                     self.check_tcpdump()?;
                     self.send_probe().await?;
@@ -406,7 +422,7 @@ impl LiveCapture {
     /// capture themselves, e.g. together with a Ctrl-C signal.
     pub async fn next_packet(&mut self) -> Result<(), CaptureError> {
         let ev = self.rx.recv().await;
-        self.handle(ev)
+        self.handle(ev).await
     }
 
     /// Stops tcpdump and tshark and returns what was captured. Fails if the
@@ -454,7 +470,7 @@ impl LiveCapture {
                     ev = self.rx.recv() => match ev {
                         Some(Event::End(r)) => self.tshark_end = Some(r),
                         None => self.tshark_end = Some(Ok(())),
-                        other => self.handle(other)?,
+                        other => self.handle(other).await?,
                     },
                     _ = sleep_until(deadline) => {
                         return Err(CaptureError::CompleteTimeout {
@@ -476,7 +492,7 @@ impl LiveCapture {
         } else {
             while let Ok(ev) = self.rx.try_recv() {
                 if !matches!(ev, Event::End(_)) {
-                    self.handle(Some(ev))?;
+                    self.handle(Some(ev)).await?;
                 }
             }
             // The thread ends, and reaps the killed tshark, by itself.

@@ -1,0 +1,169 @@
+//! Faults: the capture's tools dying, peers dying, no privileges, a port in
+//! use. Each gives a clear error or verdict and a documented exit code, and
+//! nothing hangs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use tcplab::capture::{CaptureError, LiveCapture, LiveConfig, TcpFilter};
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn tshark_killed_mid_capture_is_reported_not_waited_for() {
+    let mut cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
+        .await
+        .expect("capture starts");
+    let tshark = cap.tshark_pid().unwrap();
+    unsafe { libc::kill(tshark as i32, libc::SIGKILL) };
+    let t = Instant::now();
+    let err = cap
+        .wait_until("nothing", Some(Duration::from_secs(20)), |_| false)
+        .await
+        .expect_err("tshark is gone");
+    assert!(
+        matches!(err, CaptureError::ToolDied { tool: "tshark", .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("tshark stopped unexpectedly"),
+        "{err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
+    let tcpdump = cap.tcpdump_pid().unwrap();
+    drop(cap);
+    assert!(!std::path::Path::new(&format!("/proc/{tcpdump}")).exists());
+}
+
+#[tokio::test]
+async fn tcpdump_killed_mid_capture_is_reported_not_waited_for() {
+    let mut cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
+        .await
+        .expect("capture starts");
+    unsafe { libc::kill(cap.tcpdump_pid().unwrap() as i32, libc::SIGKILL) };
+    let err = cap
+        .wait_until("nothing", Some(Duration::from_secs(20)), |_| false)
+        .await
+        .expect_err("tcpdump is gone");
+    assert!(
+        matches!(
+            err,
+            CaptureError::ToolDied {
+                tool: "tcpdump",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("signal: 9"), "{err}");
+}
+
+/// A client killed right after sending, with its echo unread: its kernel
+/// resets the connection; the verdict says `reset`, the watch says the
+/// command failed (exit 2), and nothing hangs.
+#[test]
+fn a_client_that_dies_mid_exchange_gives_reset() {
+    let port = free_port();
+    let mut server = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(["serve", "--port", &port.to_string(), "--close-delay", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    let drain = std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
+    let client = format!(
+        "import os, socket, signal\ns = socket.create_connection(('127.0.0.1', {port}))\n\
+         s.sendall(b'A' * 479)\nwhile not s.recv(1, socket.MSG_PEEK): pass\n\
+         os.kill(os.getpid(), signal.SIGKILL)\n"
+    );
+    let t = Instant::now();
+    let out = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args([
+            "watch",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "10",
+            "--json",
+            "--",
+        ])
+        .args(["python3", "-c", &client])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = drain.join();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("exited with signal: 9"), "{stderr}");
+    let c = &v["connections"][0];
+    assert_eq!(c["termination"]["kind"], "reset", "{c:#}");
+    assert_eq!(c["termination"]["initiator"], "client", "{c:#}");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn serve_on_a_port_in_use_exits_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(["serve", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port} is already in use")),
+        "{stderr}"
+    );
+}
+
+/// As an unprivileged user, the capture cannot start: the error says how to
+/// grant capture rights. Needs root (to drop to `nobody`) and setpriv.
+#[test]
+fn without_capture_rights_the_error_says_how_to_get_them() {
+    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!(
+            "SKIPPED without_capture_rights_the_error_says_how_to_get_them: needs root and setpriv to run as nobody"
+        );
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("tcplab");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .arg("run")
+        .env("HOME", "/tmp")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not permitted"), "{stderr}");
+    assert!(
+        stderr.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wireshark"), "{stderr}");
+}
