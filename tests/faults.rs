@@ -150,7 +150,12 @@ fn without_capture_rights_the_error_says_how_to_get_them() {
         );
         return;
     }
-    let bin = assert_cmd::cargo::cargo_bin("tcplab");
+    // A copy nobody can reach, whatever the permissions of the checkout.
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("tcplab");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("tcplab"), &bin).unwrap();
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
