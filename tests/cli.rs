@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
+
+mod common;
 use rstest::rstest;
 use serde_json::Value;
 
@@ -184,10 +186,7 @@ fn a_missing_tshark_is_named() {
 #[test]
 fn watch_judges_the_seeds_python_client_and_server() {
     let seed = fixture("seed");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = common::free_port();
     let mut server = Command::new("python3")
         .arg("-u")
         .arg(seed.join("server.py"))
@@ -282,21 +281,8 @@ fn svg_picture_is_written_next_to_the_report() {
 #[case::at_once("0", "three_segment")]
 #[case::after_200_ms("200", "four_segment")]
 fn serve_close_delay_decides_the_close(#[case] delay: &str, #[case] kind: &str) {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut server = Command::cargo_bin("tcplab")
-        .unwrap()
-        .args(["serve", "--port", &port.to_string(), "--close-delay", delay])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    said.read_line(&mut line).unwrap();
-    assert!(line.contains("echoing on"), "{line}");
-    let drain = std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
+    let port = common::free_port();
+    let server = common::Serve::start(port, delay);
     let client = format!(
         "import socket\ns = socket.create_connection(('127.0.0.1', {port}))\n\
          for n in (479, 1380):\n    s.sendall(b'A' * n)\n    got = 0\n    \
@@ -314,9 +300,7 @@ fn serve_close_delay_decides_the_close(#[case] delay: &str, #[case] kind: &str) 
         "-c",
         &client,
     ]);
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = drain.join();
+    drop(server);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
     assert_eq!(code, 0, "{v:#}\n{err}");
     assert_eq!(v["connections"][0]["termination"]["kind"], kind, "{v:#}");

@@ -2,17 +2,14 @@
 //! use. Each gives a clear error or verdict and a documented exit code, and
 //! nothing hangs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use tcplab::capture::{CaptureError, LiveCapture, LiveConfig, TcpFilter};
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+mod common;
+use common::free_port;
 
 #[tokio::test]
 async fn tshark_killed_mid_capture_is_reported_not_waited_for() {
@@ -73,16 +70,7 @@ async fn tcpdump_killed_mid_capture_is_reported_not_waited_for() {
 #[test]
 fn a_client_that_dies_mid_exchange_gives_reset() {
     let port = free_port();
-    let mut server = Command::cargo_bin("tcplab")
-        .unwrap()
-        .args(["serve", "--port", &port.to_string(), "--close-delay", "0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    said.read_line(&mut line).unwrap();
-    let drain = std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
+    let server = common::Serve::start(port, "0");
     let client = format!(
         "import os, socket, signal\ns = socket.create_connection(('127.0.0.1', {port}))\n\
          s.sendall(b'A' * 479)\nwhile not s.recv(1, socket.MSG_PEEK): pass\n\
@@ -103,9 +91,7 @@ fn a_client_that_dies_mid_exchange_gives_reset() {
         .args(["python3", "-c", &client])
         .output()
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = drain.join();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let v: serde_json::Value =

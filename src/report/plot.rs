@@ -22,6 +22,7 @@
 //! Like [`super::svg`], the document is plain SVG 1.1 with presentation
 //! attributes only, and text widths are estimated from character counts.
 
+use super::esc;
 use std::io::{self, Write};
 
 use crate::sweep::SweepRow;
@@ -828,61 +829,13 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
     lines
 }
 
-/// Escapes the XML special characters of text or an attribute value.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Checks that every tag is closed in order, that no text holds a raw
-    /// `<` or `>`, and that every `&` starts an entity; returns the tag names seen.
+    /// The shared well-formedness check, and no NaN or infinity in coordinates.
     fn assert_well_formed(svg: &str) -> Vec<String> {
-        let body = svg.trim();
-        assert!(body.starts_with("<svg "), "{svg}");
-        assert!(body.ends_with("</svg>"), "{svg}");
-        let mut stack: Vec<String> = Vec::new();
-        let mut names = Vec::new();
-        let mut rest = body;
-        while let Some(open) = rest.find('<') {
-            let text = &rest[..open];
-            assert!(!text.contains('>'), "raw > in text: {text}");
-            for (i, _) in text.match_indices('&') {
-                let entity = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
-                assert!(
-                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].contains(&entity),
-                    "bad entity {entity}"
-                );
-            }
-            let close = rest[open..].find('>').expect("unclosed tag") + open;
-            let tag = &rest[open + 1..close];
-            assert!(!tag.contains('<'), "< inside a tag: {tag}");
-            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
-            if let Some(name) = tag.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name), "</{name}> out of order");
-            } else {
-                let name = tag.split_whitespace().next().unwrap().to_owned();
-                if !tag.ends_with('/') {
-                    stack.push(name.clone());
-                }
-                names.push(name);
-            }
-            rest = &rest[close + 1..];
-        }
-        assert!(stack.is_empty(), "unclosed: {stack:?}");
+        let names = crate::report::assert_well_formed(svg);
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         names
     }
