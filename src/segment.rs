@@ -338,8 +338,11 @@ impl Segment {
     }
 
     /// Sequence space the segment occupies: payload, plus one for SYN and one for FIN.
+    /// Sequence space wraps modulo 2^32 (RFC 9293, 3.4), so does this.
     pub fn seq_len(&self) -> u32 {
-        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+        self.len
+            .wrapping_add(u32::from(self.flags.syn()))
+            .wrapping_add(u32::from(self.flags.fin()))
     }
 
     /// Whether this is an ACK with no payload, SYN, FIN or RST.
@@ -459,6 +462,14 @@ mod tests {
         assert!(!s.analysis.is_retransmission());
         assert_eq!(s.seq_len(), 479);
         assert!(!s.is_pure_ack());
+    }
+
+    #[test]
+    fn sequence_space_of_a_huge_length_wraps_instead_of_panicking() {
+        let mut s = Segment::from_fields(FIRST_DATA).unwrap();
+        s.len = u32::MAX;
+        s.flags = Flags::SYN | Flags::FIN;
+        assert_eq!(s.seq_len(), 1);
     }
 
     #[test]
