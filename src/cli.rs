@@ -155,6 +155,9 @@ struct TimeoutArgs {
     /// Seconds to wait for the capture to deliver the last segment.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     complete_timeout: f64,
+    /// Seconds the echo exchange (connect, send, read the echo, close) may take.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    io_timeout: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
@@ -274,6 +277,7 @@ async fn run(a: RunArgs) -> Result<u8> {
         .payloads(payloads.clone())
         .close(a.close.server_close())
         .client(client)
+        .io_timeout(seconds(a.timeouts.io_timeout, "--io-timeout")?)
         .capture(config);
     if a.ipv6 {
         lab = lab.ipv6();

@@ -108,7 +108,19 @@ impl Connection {
             (first.dst, first.src, true)
         } else if server_port == Some(first.src.port()) {
             (first.dst, first.src, false)
-        } else if server_port == Some(first.dst.port()) || first.dst.port() < first.src.port() {
+        } else if server_port == Some(first.dst.port()) {
+            (first.src, first.dst, false)
+        } else if first.src.port() < 1024 || first.dst.port() < 1024 {
+            // A well-known port is the service's.
+            if first.dst.port() < first.src.port() {
+                (first.src, first.dst, false)
+            } else {
+                (first.dst, first.src, false)
+            }
+        } else if first.len > 0 {
+            // Request and response: the client speaks first.
+            (first.src, first.dst, false)
+        } else if first.dst.port() < first.src.port() {
             (first.src, first.dst, false)
         } else {
             (first.dst, first.src, false)

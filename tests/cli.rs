@@ -81,6 +81,28 @@ fn recorded_captures_are_judged(
     assert!(addr.parse::<std::net::SocketAddr>().is_ok(), "{addr}");
 }
 
+/// A capture that starts after the handshake and ends before the close: the
+/// connection is `incomplete`, the client is the side that spoke first, and
+/// tcplab's relative numbers still agree with tshark's.
+#[test]
+fn a_capture_without_syn_is_incomplete_with_right_relative_numbers() {
+    let (code, v) = check_json("midstream.pcapng");
+    assert_eq!(code, 1, "{v:#}");
+    let c = &v["connections"][0];
+    assert_eq!(c["termination"]["kind"], "incomplete", "{c:#}");
+    assert_eq!(c["handshake"]["ok"], false);
+    assert_eq!(c["first_data"]["len"], 479);
+    assert_eq!(c["first_data"]["ack"], 480);
+    let relative = c["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "relative_numbers")
+        .unwrap();
+    assert_eq!(relative["passed"], true, "{relative:#}");
+    assert_eq!(c["history"], "Dd");
+}
+
 #[test]
 fn two_connections_are_listed_in_order() {
     let (code, v) = check_json("two-connections.pcapng");
