@@ -25,3 +25,7 @@ clippy:
 # Benchmarks: one lab vs tshark start-up, sweep vs one lab, sweep vs per-size captures.
 bench RUNS="7":
     ci/bench {{RUNS}}
+
+# N labs under a CPU load on both cores; fails on any miss or leak.
+soak N="500":
+    ci/soak {{N}}
