@@ -17,19 +17,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs tcplab; returns (exit code, stdout, stderr).
-fn tcplab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("tcplab")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().expect("tcplab exited by a signal"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::tcplab;
 
 fn check_json(file: &str) -> (i32, Value) {
     let path = fixture(file);

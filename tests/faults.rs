@@ -77,26 +77,23 @@ fn a_client_that_dies_mid_exchange_gives_reset() {
          os.kill(os.getpid(), signal.SIGKILL)\n"
     );
     let t = Instant::now();
-    let out = Command::cargo_bin("tcplab")
-        .unwrap()
-        .args([
-            "watch",
-            "--port",
-            &port.to_string(),
-            "--timeout",
-            "10",
-            "--json",
-            "--",
-        ])
-        .args(["python3", "-c", &client])
-        .output()
-        .unwrap();
+    let port_arg = port.to_string();
+    let (code, stdout, stderr) = common::tcplab(&[
+        "watch",
+        "--port",
+        &port_arg,
+        "--timeout",
+        "10",
+        "--json",
+        "--",
+        "python3",
+        "-c",
+        &client,
+    ]);
     drop(server);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     let v: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("exited with signal: 9"), "{stderr}");
     let c = &v["connections"][0];
     assert_eq!(c["termination"]["kind"], "reset", "{c:#}");

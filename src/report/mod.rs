@@ -42,6 +42,13 @@ impl Judged {
     }
 }
 
+/// Text colour of the SVG reports.
+pub(crate) const INK: &str = "#222222";
+/// Secondary text colour of the SVG reports.
+pub(crate) const GREY: &str = "#555555";
+/// Failures, in both SVG reports.
+pub(crate) const RED: &str = "#c62828";
+
 /// Escapes the XML special characters of text or an attribute value.
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -22,7 +22,7 @@
 //! Like [`super::svg`], the document is plain SVG 1.1 with presentation
 //! attributes only, and text widths are estimated from character counts.
 
-use super::esc;
+use super::{GREY, INK, RED, esc};
 use std::io::{self, Write};
 
 use crate::sweep::SweepRow;
@@ -69,13 +69,9 @@ const INSET: f64 = 10.0;
 /// Height of one line of the key under the x axis.
 const KEY_LINE: f64 = 22.0;
 
-const INK: &str = "#222222";
-const GREY: &str = "#555555";
 const FRAME: &str = "#9a9a9a";
 const GRID: &str = "#e2e2e2";
 const MINOR_GRID: &str = "#f1f1f1";
-/// Rings around failed rows.
-const RED: &str = "#c62828";
 /// The line across the numeric panels at a failed size.
 const FAIL_LINE: &str = "#f1b5b5";
 

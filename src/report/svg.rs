@@ -20,7 +20,7 @@
 //! generously, and the picture is sized so that labels do not overlap in
 //! the usual sans-serif and monospace fonts.
 
-use super::esc;
+use super::{GREY, INK, RED, esc};
 use std::io::{self, Write};
 
 use crate::connection::{Connection, Role};
@@ -64,12 +64,8 @@ const LINE: f64 = 18.0;
 /// Checks wrap at this many characters, unless the ladder is wider.
 const WRAP: usize = 96;
 
-const INK: &str = "#222222";
-const GREY: &str = "#555555";
 const LIFELINE: &str = "#444444";
 const ARROW: &str = "#1a1a1a";
-/// Text and arrows of failed checks and remarked segments.
-const RED: &str = "#c62828";
 /// Text of passed checks.
 const GREEN: &str = "#2e7d32";
 

@@ -6,6 +6,20 @@ use std::thread::JoinHandle;
 
 use assert_cmd::cargo::CommandCargoExt;
 
+/// Runs tcplab; returns (exit code, stdout, stderr).
+pub fn tcplab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("tcplab exited by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
