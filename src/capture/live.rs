@@ -438,10 +438,7 @@ impl LiveCapture {
         let stop_timeout = self.config.stop_timeout;
         let graceful = self.config.save.is_some();
         if !graceful {
-            if let Some(pid) = self.tshark_pid {
-                // The reader thread owns tshark's Child and has not reaped it.
-                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            }
+            self.kill_tshark();
         }
         if let Some(child) = self.tcpdump.take() {
             // SIGTERM: tcpdump flushes the FIFO and reports its drop count.
@@ -522,6 +519,14 @@ impl LiveCapture {
         })
     }
 
+    /// SIGKILLs tshark. Only while its reader thread runs: that thread owns
+    /// tshark's Child and has not reaped it, so the pid is still tshark's.
+    fn kill_tshark(&self) {
+        if let Some(pid) = self.tshark_pid {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+
     /// The pid of tshark, for checks that it was reaped.
     pub fn tshark_pid(&self) -> Option<u32> {
         self.tshark_pid
@@ -541,11 +546,7 @@ impl Drop for LiveCapture {
         }
         if let Some(reader) = self.reader.take() {
             if !reader.is_finished() {
-                if let Some(pid) = self.tshark_pid {
-                    // The reader thread owns tshark's Child and has not reaped
-                    // it yet, so the pid is still tshark's.
-                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-                }
+                self.kill_tshark();
             }
             let _ = reader.join();
         }
