@@ -250,7 +250,12 @@ impl LiveCapture {
                         return Err(CaptureError::StartTimeout {
                             interface: self.config.interface.clone(),
                             waited: self.config.start_timeout,
-                            detail: if said.is_empty() { String::new() } else { format!(": tcpdump said `{said}`") },
+                            // Which half of the pipeline stalled: tshark's count tells.
+                            detail: format!(
+                                "{}; tshark delivered {} packet(s), no probe among them",
+                                if said.is_empty() { String::new() } else { format!(": tcpdump said `{said}`") },
+                                self.packets
+                            ),
                         });
                     }
                     self.send_probe().await?;
