@@ -50,10 +50,9 @@ pub const FIELDS: &[&str] = &[
     "tcp.analysis.keep_alive",
     "udp.srcport",
     "udp.dstport",
-    // tshark wraps an undissected payload in a `data` field; rtshark keeps
-    // `data.data` only when its parent is asked for too.
-    "data",
-    "data.data",
+    // The probes' payload. Not `data.data`: that exists only when no
+    // dissector claims the port, and a few ephemeral ports are claimed.
+    "udp.payload",
 ];
 
 /// Where named field values come from: a dissected packet, or a map in a test.

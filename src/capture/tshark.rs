@@ -49,7 +49,7 @@ pub(crate) fn classify(p: &Packet, probe_port: Option<u16>) -> Result<Item, Fiel
     }
     if let Some(port) = probe_port {
         if fields.get("udp.dstport") == Some(port.to_string().as_str()) {
-            return Ok(match fields.get("data.data").and_then(probe_token) {
+            return Ok(match fields.get("udp.payload").and_then(probe_token) {
                 Some(t) => Item::Probe(t),
                 None => Item::Other,
             });
@@ -174,5 +174,59 @@ mod tests {
         assert_eq!(probe_token(&hex.join(":")), Some(42));
         assert_eq!(probe_token(&hex.concat()), Some(42));
         assert_eq!(probe_token("41:41"), None);
+    }
+
+    /// A pcap of one IPv4 UDP probe (token 7) per port, loopback to loopback.
+    fn probes_pcap(ports: &[u16]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]);
+        for &port in ports {
+            let payload = probe_payload(7);
+            let mut udp = Vec::new();
+            for v in [port, port, 8 + payload.len() as u16, 0] {
+                udp.extend_from_slice(&v.to_be_bytes());
+            }
+            udp.extend_from_slice(&payload);
+            let mut ip = vec![0x45, 0];
+            ip.extend_from_slice(&(20 + udp.len() as u16).to_be_bytes());
+            ip.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+            let sum = ip
+                .chunks(2)
+                .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+                .sum::<u32>();
+            let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+            let mut frame = vec![0u8; 12];
+            frame.extend_from_slice(&[0x08, 0x00]);
+            frame.extend_from_slice(&ip);
+            frame.extend_from_slice(&udp);
+            for v in [0u32, 0, frame.len() as u32, frame.len() as u32] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&frame);
+        }
+        out
+    }
+
+    /// A probe whose ephemeral port a dissector claims (DNS, mDNS, SSDP)
+    /// has no `data.data`: it once went unrecognised, and the capture never
+    /// "started". `udp.payload` is there whatever the port.
+    #[test]
+    fn probes_are_recognised_on_ports_that_dissectors_claim() {
+        let ports = [53, 5353, 1900, 40000];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("probes.pcap");
+        std::fs::write(&path, probes_pcap(&ports)).unwrap();
+        let mut shark = spawn(&path, None).unwrap();
+        let mut seen = Vec::new();
+        while let Ok(Some(p)) = shark.read() {
+            let port = ports[seen.len()];
+            seen.push(match classify(&p, Some(port)) {
+                Ok(Item::Probe(t)) => Some(t),
+                _ => None,
+            });
+        }
+        assert_eq!(seen, vec![Some(7); ports.len()]);
     }
 }
