@@ -12,7 +12,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tcplab::capture::{self, LiveCapture, LiveConfig, TcpFilter};
 use tcplab::connection::Connection;
-use tcplab::lab::{self, ClientStyle, Lab, ServerClose};
+use tcplab::lab::{self, ClientStyle, Lab, LinkRun, ServerClose};
+use tcplab::link::LinkConfig;
 use tcplab::report::{Judged, json, text};
 use tcplab::verdict::{CloseExpectation, Expectations, TerminationKind};
 
@@ -75,6 +76,8 @@ struct SweepArgs {
     /// Print JSON (rows, summary, stats) instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    link: LinkArgs,
 }
 
 #[derive(Args, Debug, Default)]
@@ -144,7 +147,63 @@ struct RunArgs {
     #[command(flatten)]
     timeouts: TimeoutArgs,
     #[command(flatten)]
+    link: LinkArgs,
+    #[command(flatten)]
     report: ReportArgs,
+}
+
+#[derive(Args, Debug, Default)]
+struct LinkArgs {
+    /// Run over a link instead of loopback: `veth` is two network namespaces
+    /// joined by a veth pair, captured on the server's end (root only).
+    #[arg(long, value_enum, value_name = "KIND")]
+    link: Option<LinkKind>,
+    /// The link's MTU [default: 1500].
+    #[arg(long, value_name = "BYTES", requires = "link")]
+    mtu: Option<u32>,
+    /// Random loss in each direction, e.g. `5%`.
+    #[arg(long, value_name = "P%", value_parser = percent, requires = "link")]
+    loss: Option<u8>,
+    /// Random loss of the client's segments only (overrides --loss that way).
+    #[arg(long, value_name = "P%", value_parser = percent, requires = "link")]
+    loss_to_server: Option<u8>,
+    /// Random loss of the server's segments only (overrides --loss that way).
+    #[arg(long, value_name = "P%", value_parser = percent, requires = "link")]
+    loss_to_client: Option<u8>,
+    /// Drop the client's Nth data segment once (counting from 1).
+    #[arg(long, value_name = "N", requires = "link")]
+    drop_nth: Option<u32>,
+    /// Limit the link's rate with tc tbf, e.g. `10mbit`.
+    #[arg(long, value_name = "RATE", requires = "link")]
+    rate: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LinkKind {
+    Veth,
+}
+
+impl LinkArgs {
+    fn config(&self) -> Option<LinkConfig> {
+        self.link?;
+        let loss = self.loss.unwrap_or(0);
+        Some(LinkConfig {
+            mtu: self.mtu.unwrap_or(1500),
+            loss_to_server: self.loss_to_server.unwrap_or(loss),
+            loss_to_client: self.loss_to_client.unwrap_or(loss),
+            drop_nth: self.drop_nth,
+            rate: self.rate.clone(),
+        })
+    }
+}
+
+/// `5%` or `5`: a whole percentage from 0 to 100.
+fn percent(s: &str) -> Result<u8, String> {
+    s.trim_end_matches('%')
+        .parse::<u8>()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| format!("`{s}` is not a percentage: give a whole number from 0% to 100%"))
 }
 
 #[derive(Args, Debug)]
@@ -282,15 +341,27 @@ async fn run(a: RunArgs) -> Result<u8> {
     if a.ipv6 {
         lab = lab.ipv6();
     }
+    if let Some(link) = a.link.config() {
+        if a.ipv6 {
+            bail!("--link veth runs over IPv4 (198.18.0.0/15): leave out --ipv6");
+        }
+        lab = lab.link(link);
+    }
     // The lab knows which message plan its client makes checkable.
     let messages = lab.expectations().messages;
     let lab = lab.expect(a.report.expectations(messages));
     let run = lab.run().await?;
+    if let (Some(link), false) = (&run.link, a.report.json) {
+        println!(
+            "link: {}; its rules dropped {} segment(s) on the way to the server and {} to the client\n",
+            link.description, link.dropped.0, link.dropped.1
+        );
+    }
     let items = vec![Judged {
         connection: run.connection,
         verdict: run.verdict,
     }];
-    report(&items, &a.report)
+    report_with_link(&items, &a.report, run.link.as_ref())
 }
 
 async fn serve(a: ServeArgs) -> Result<u8> {
@@ -440,6 +511,7 @@ async fn sweep(a: SweepArgs) -> Result<u8> {
         close: a.close.server_close(),
         jobs: a.jobs,
         isolated: a.isolated,
+        link: a.link.config(),
         ..SweepConfig::default()
     };
     // Drawn only on a terminal: indicatif hides it otherwise.
@@ -488,10 +560,15 @@ async fn sweep(a: SweepArgs) -> Result<u8> {
 }
 
 fn report(items: &[Judged], a: &ReportArgs) -> Result<u8> {
+    report_with_link(items, a, None)
+}
+
+/// The report; a lab over a link adds what the link did to the JSON.
+fn report_with_link(items: &[Judged], a: &ReportArgs, link: Option<&LinkRun>) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let written = if a.json {
-        json::write_json(&mut out, items)
+        json::write_json_with_link(&mut out, items, link)
     } else {
         text::write_text(&mut out, items)
     };

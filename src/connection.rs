@@ -58,9 +58,19 @@ pub struct Step {
     pub seq: u32,
     /// Relative acknowledgment number, when the ACK flag is set.
     pub ack: Option<u32>,
+    /// Some of its sequence numbers (payload, SYN or FIN) were already on
+    /// the capture: a retransmission, whatever tshark's timing heuristics
+    /// call it (on a fast link tshark calls a quick one "out of order").
+    pub resent: bool,
 }
 
 impl Step {
+    /// A retransmission: tcplab saw these sequence numbers before, or
+    /// Wireshark's analysis says so.
+    pub fn is_retransmission(&self) -> bool {
+        self.resent || self.segment.analysis.is_retransmission()
+    }
+
     /// Relative sequence number just past this segment (`tcp.nxtseq`).
     pub fn next_seq(&self) -> u32 {
         self.seq.wrapping_add(self.segment.seq_len())
@@ -97,6 +107,33 @@ pub struct Connection {
     pub steps: Vec<Step>,
     client_base: Option<u32>,
     server_base: Option<u32>,
+    client_seen: SeenRanges,
+    server_seen: SeenRanges,
+}
+
+/// Relative sequence ranges one end has been seen to send, merged.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SeenRanges(Vec<(u64, u64)>);
+
+impl SeenRanges {
+    /// Records `[start, end)` and says whether any of it was seen before.
+    fn insert(&mut self, start: u64, end: u64) -> bool {
+        if start >= end {
+            return false;
+        }
+        let overlaps = self.0.iter().any(|&(a, b)| start < b && a < end);
+        self.0.push((start, end));
+        self.0.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.0.len());
+        for &(a, b) in &self.0 {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.0 = merged;
+        overlaps
+    }
 }
 
 impl Connection {
@@ -134,6 +171,8 @@ impl Connection {
             steps: Vec::new(),
             client_base: None,
             server_base: None,
+            client_seen: SeenRanges::default(),
+            server_seen: SeenRanges::default(),
         }
     }
 
@@ -171,11 +210,21 @@ impl Connection {
             None
         };
         let seq = segment.seq_raw.wrapping_sub(own_base);
+        // A keep-alive resends one old byte on purpose: not a retransmission.
+        let resent = !segment.analysis.keep_alive && {
+            let seen = match from {
+                Role::Client => &mut self.client_seen,
+                Role::Server => &mut self.server_seen,
+            };
+            let start = u64::from(seq);
+            seen.insert(start, start + u64::from(segment.seq_len()))
+        };
         self.steps.push(Step {
             segment,
             from,
             seq,
             ack,
+            resent,
         });
     }
 
@@ -201,17 +250,12 @@ impl Connection {
 
     /// Segments Wireshark marks as retransmissions.
     pub fn retransmissions(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| s.segment.analysis.is_retransmission())
-            .count()
+        self.steps.iter().filter(|s| s.is_retransmission()).count()
     }
 
     /// Steps that are not retransmissions, the ones the lab's checks read.
     pub fn originals(&self) -> impl Iterator<Item = &Step> {
-        self.steps
-            .iter()
-            .filter(|s| !s.segment.analysis.is_retransmission())
+        self.steps.iter().filter(|s| !s.is_retransmission())
     }
 
     /// Payload bytes sent by one end, counting each sequence number once.
@@ -302,7 +346,7 @@ impl Connection {
             if f.rst() {
                 note('R', s.from);
             }
-            if s.segment.analysis.is_retransmission() {
+            if s.is_retransmission() {
                 note('T', s.from);
             }
             if s.segment.analysis.zero_window {

@@ -17,10 +17,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::capture::{CaptureError, LiveCapture, LiveConfig, Session, TcpFilter};
 use crate::connection::Connection;
+use crate::link::{LinkConfig, LinkError, VethLink};
 use crate::verdict::{CloseExpectation, Expectations, TerminationKind, Verdict, VerdictError};
 
 /// How the echo server ends the connection after it reads the client's FIN.
@@ -73,6 +74,7 @@ pub struct Lab {
     capture: LiveConfig,
     io_timeout: Duration,
     expect: Option<Expectations>,
+    link: Option<LinkConfig>,
 }
 
 impl Default for Lab {
@@ -93,6 +95,7 @@ impl Lab {
             capture: LiveConfig::default(),
             io_timeout: Duration::from_secs(10),
             expect: None,
+            link: None,
         }
     }
 
@@ -143,6 +146,13 @@ impl Lab {
         self
     }
 
+    /// Run over a two-namespace veth link instead of loopback (root only;
+    /// IPv4; the bind address's port is kept). See [`crate::link`].
+    pub fn link(mut self, link: LinkConfig) -> Lab {
+        self.link = Some(link);
+        self
+    }
+
     /// Replace the lab's expectations (see [`Lab::expectations`]).
     pub fn expect(mut self, expect: Expectations) -> Lab {
         self.expect = Some(expect);
@@ -167,14 +177,27 @@ impl Lab {
     /// it and judges the connection.
     pub async fn run(&self) -> Result<LabRun, LabError> {
         let t0 = Instant::now();
-        let listener = self.listen(self.bind).await?;
+        let (link, listener, client, capture) = match &self.link {
+            None => (
+                None,
+                self.listen(self.bind).await?,
+                None,
+                self.capture.clone(),
+            ),
+            Some(config) => {
+                let link = VethLink::create(config)?;
+                let (listener, client) = self.sockets_across(&link).await?;
+                let capture = link.capture_config(self.capture.clone());
+                (Some(link), listener, Some(client), capture)
+            }
+        };
         let server_addr = listener
             .local_addr()
             .map_err(io("reading the server's address"))?;
         let filter = TcpFilter::Ports(vec![server_addr.port()]);
-        let mut capture = LiveCapture::start(self.capture.clone(), &filter).await?;
+        let mut capture = LiveCapture::start(capture, &filter).await?;
         let t_ready = Instant::now();
-        let client_addr = self.exchange(listener, server_addr).await?;
+        let client_addr = self.exchange(listener, server_addr, client).await?;
         let t_exchanged = Instant::now();
         let what =
             format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
@@ -186,6 +209,10 @@ impl Lab {
             })
             .await?;
         let t_complete = Instant::now();
+        let dropped = match &link {
+            Some(l) => Some(l.dropped()?),
+            None => None,
+        };
         let captured = capture.stop().await?;
         let t_stopped = Instant::now();
         let connection = captured
@@ -196,7 +223,7 @@ impl Lab {
                 client: client_addr,
                 server: server_addr,
             })?;
-        Ok(self.judged(
+        let mut run = self.judged(
             connection,
             client_addr,
             server_addr,
@@ -208,7 +235,43 @@ impl Lab {
                 stop: t_stopped - t_complete,
                 total: t_stopped - t0,
             },
-        ))
+        );
+        run.link = link.map(|l| LinkRun {
+            description: l.config().describe(),
+            dropped: dropped.unwrap_or_default(),
+        });
+        Ok(run)
+    }
+
+    /// The server's listener in the link's server namespace and an
+    /// unconnected client socket in its client namespace.
+    async fn sockets_across(&self, link: &VethLink) -> Result<(TcpListener, TcpSocket), LabError> {
+        let port = self.bind.port();
+        let server_addr = SocketAddr::new(link.server_addr(), port);
+        let listener = link
+            .server_ns()
+            .run(|| {
+                let l = std::net::TcpListener::bind(server_addr)?;
+                l.set_nonblocking(true)?;
+                Ok::<_, std::io::Error>(l)
+            })
+            .map_err(LinkError::from)?
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => LabError::PortInUse { addr: server_addr },
+                _ => io("binding the echo server on the link")(e),
+            })?;
+        let listener =
+            TcpListener::from_std(listener).map_err(io("registering the echo server"))?;
+        let client = link
+            .client_ns()
+            .run(|| {
+                let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+                s.set_nonblocking(true)?;
+                Ok::<_, std::io::Error>(std::net::TcpStream::from(s))
+            })
+            .map_err(LinkError::from)?
+            .map_err(io("making the client's socket on the link"))?;
+        Ok((listener, TcpSocket::from_std_stream(client)))
     }
 
     /// Runs the lab inside a shared capture [`Session`]: the server binds the
@@ -223,7 +286,7 @@ impl Lab {
         let server_addr = listener
             .local_addr()
             .map_err(io("reading the server's address"))?;
-        let client_addr = self.exchange(listener, server_addr).await?;
+        let client_addr = self.exchange(listener, server_addr, None).await?;
         let t_exchanged = Instant::now();
         let connection = session
             .connection(client_addr, server_addr, self.capture.complete_timeout)
@@ -259,10 +322,19 @@ impl Lab {
         &self,
         listener: TcpListener,
         server_addr: SocketAddr,
+        client_socket: Option<TcpSocket>,
     ) -> Result<SocketAddr, LabError> {
         let exchange = async {
             let server = tokio::spawn(serve_one(listener, self.close));
-            let client = run_client(server_addr, &self.payloads, self.client).await;
+            let client = async {
+                let stream = match client_socket {
+                    Some(s) => s.connect(server_addr).await,
+                    None => TcpStream::connect(server_addr).await,
+                }
+                .map_err(io("connecting to the echo server"))?;
+                client_on(stream, &self.payloads, self.client).await
+            }
+            .await;
             if client.is_err() {
                 server.abort();
             }
@@ -296,8 +368,18 @@ impl Lab {
             server,
             saved,
             timings,
+            link: None,
         }
     }
+}
+
+/// What the link did in a lab run over one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LinkRun {
+    /// The link, in words ([`LinkConfig::describe`]).
+    pub description: String,
+    /// Segments its rules dropped: (on the way to the server, to the client).
+    pub dropped: (u64, u64),
 }
 
 /// Where a lab's time went.
@@ -330,6 +412,8 @@ pub struct LabRun {
     pub saved: Option<PathBuf>,
     /// Where the time went.
     pub timings: Timings,
+    /// The link, when the lab ran over one.
+    pub link: Option<LinkRun>,
 }
 
 impl LabRun {
@@ -357,6 +441,9 @@ pub enum LabError {
     /// The capture failed.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// The link could not be built.
+    #[error(transparent)]
+    Link(#[from] LinkError),
     /// Something took longer than its bound.
     #[error(
         "{what} did not finish within {waited:?}: raise the timeout if the machine is very busy"
@@ -486,6 +573,15 @@ pub async fn run_client(
     let stream = TcpStream::connect(server)
         .await
         .map_err(io("connecting to the echo server"))?;
+    client_on(stream, payloads, style).await
+}
+
+/// The client's part on a connected stream.
+async fn client_on(
+    stream: TcpStream,
+    payloads: &[usize],
+    style: ClientStyle,
+) -> Result<SocketAddr, LabError> {
     let local = stream
         .local_addr()
         .map_err(io("reading the client's address"))?;

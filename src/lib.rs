@@ -16,16 +16,22 @@
 //! Modules, from the wire up:
 //! - [`segment`]: one TCP segment, from tshark's fields;
 //! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers, history;
+//! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs, SACK;
 //! - [`verdict`]: handshake, data acknowledged, termination, against expectations;
 //! - [`capture`]: live capture (tcpdump into tshark) and capture files;
-//! - [`lab`]: the in-process echo lab;
+//! - [`netns`]: anonymous network namespaces, held by a file descriptor;
+//! - [`link`]: a two-namespace veth link with MTU, loss and rate;
+//! - [`lab`]: the in-process echo lab, on loopback or over a link;
 //! - [`report`]: the ladder diagram.
 #![deny(missing_docs)]
 
 pub mod capture;
 pub mod connection;
 pub mod lab;
+pub mod link;
+pub mod netns;
 pub mod report;
 pub mod segment;
 pub mod sweep;
+pub mod transfer;
 pub mod verdict;

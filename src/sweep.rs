@@ -375,6 +375,8 @@ pub struct SweepConfig {
     pub isolated: bool,
     /// Capture settings (timeouts).
     pub capture: crate::capture::LiveConfig,
+    /// Run every lab over its own veth link (and capture) instead of loopback.
+    pub link: Option<crate::link::LinkConfig>,
 }
 
 impl Default for SweepConfig {
@@ -386,16 +388,20 @@ impl Default for SweepConfig {
             jobs: 8,
             isolated: false,
             capture: crate::capture::LiveConfig::default(),
+            link: None,
         }
     }
 }
 
 impl SweepConfig {
     fn lab(&self, size: u64) -> crate::lab::Lab {
-        let lab = crate::lab::Lab::new()
+        let mut lab = crate::lab::Lab::new()
             .payloads(std::iter::repeat_n(size as usize, self.messages as usize))
             .close(self.close)
             .capture(self.capture.clone());
+        if let Some(link) = &self.link {
+            lab = lab.link(link.clone());
+        }
         let expect = crate::verdict::Expectations {
             close: crate::verdict::CloseExpectation::Exactly(self.close.expected_termination()),
             ..lab.expectations()
@@ -413,7 +419,9 @@ pub async fn run_sweep(
 ) -> Result<(Vec<SweepRow>, SweepStats), crate::lab::LabError> {
     use std::sync::Arc;
     let t0 = std::time::Instant::now();
-    let session = if config.isolated {
+    // A link's rules (drop the Nth segment) are per lab: one link and one
+    // capture each, `jobs` at a time.
+    let session = if config.isolated || config.link.is_some() {
         None
     } else {
         let capture = config.capture.clone();

@@ -16,6 +16,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::connection::{Connection, Role, Step, seq_ge};
+use crate::transfer::Transfer;
 
 /// How a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -127,12 +128,14 @@ pub struct Findings {
     pub server_acks: Vec<u32>,
     /// How it ended.
     pub termination: Termination,
-    /// Segments Wireshark marks as retransmissions.
+    /// Retransmitted segments (seen twice on the capture, or marked by Wireshark).
     pub retransmissions: usize,
     /// Zeek's history string.
     pub history: String,
     /// Frames where tcplab's relative numbers and tshark's disagree.
     pub relative_mismatches: usize,
+    /// Segment sizes, messages, retransmissions, duplicate ACKs, SACK.
+    pub transfer: Transfer,
 }
 
 impl Findings {
@@ -150,6 +153,7 @@ impl Findings {
             retransmissions: conn.retransmissions(),
             history: conn.history(),
             relative_mismatches: conn.relative_mismatches().len(),
+            transfer: Transfer::of(conn),
         }
     }
 }
@@ -473,9 +477,11 @@ fn handshake(conn: &Connection) -> Handshake {
 }
 
 fn first_data(conn: &Connection) -> Option<FirstData> {
-    let (i, data) = conn.steps.iter().enumerate().find(|(_, s)| {
-        s.from == Role::Client && s.segment.len > 0 && !s.segment.analysis.is_retransmission()
-    })?;
+    let (i, data) = conn
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.from == Role::Client && s.segment.len > 0 && !s.is_retransmission())?;
     let end = data.seq.wrapping_add(data.segment.len);
     let acker = conn.steps[i + 1..]
         .iter()

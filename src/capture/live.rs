@@ -17,7 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,6 +32,7 @@ use tokio::time::{Instant, sleep_until};
 use super::CaptureError;
 use super::tshark::{self, Event, Item};
 use crate::connection::Connections;
+use crate::netns::Namespace;
 use crate::segment::FieldError;
 
 /// How to capture.
@@ -53,8 +54,28 @@ pub struct LiveConfig {
     /// Keep the capture as this pcapng file (written beside it under a
     /// temporary name while running, renamed when the capture stops cleanly).
     pub save: Option<PathBuf>,
-    /// Address the probes are sent to and from (must be on `interface`).
+    /// Address the probes are sent to and from (must be on `interface`),
+    /// unless `probe_route` says otherwise.
     pub probe_addr: IpAddr,
+    /// The network namespace `interface` is in (`None`: tcplab's own).
+    pub namespace: Option<Arc<Namespace>>,
+    /// Probes that must cross a link to reach `interface` (a veth pair)
+    /// instead of going to their own socket on `probe_addr`.
+    pub probe_route: Option<ProbeRoute>,
+}
+
+/// How probes cross a link between two namespaces: sent from `from_addr`
+/// in `from` to a socket on `to_addr` in `to`.
+#[derive(Clone, Debug)]
+pub struct ProbeRoute {
+    /// The sending side's namespace.
+    pub from: Arc<Namespace>,
+    /// The sender's address.
+    pub from_addr: IpAddr,
+    /// The receiving side's namespace.
+    pub to: Arc<Namespace>,
+    /// The receiver's address.
+    pub to_addr: IpAddr,
 }
 
 impl Default for LiveConfig {
@@ -68,6 +89,8 @@ impl Default for LiveConfig {
             stop_timeout: Duration::from_secs(5),
             save: None,
             probe_addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            namespace: None,
+            probe_route: None,
         }
     }
 }
@@ -94,6 +117,8 @@ pub struct LiveCapture {
     rx: mpsc::UnboundedReceiver<Event>,
     tshark_end: Option<Result<(), String>>,
     probe: UdpSocket,
+    probe_target: std::net::SocketAddr,
+    probe_sink: Option<UdpSocket>,
     next_token: u64,
     probes_seen: BTreeSet<u64>,
     connections: Connections,
@@ -150,13 +175,8 @@ impl LiveCapture {
         config: LiveConfig,
         filter: &TcpFilter,
     ) -> Result<LiveCapture, CaptureError> {
-        let probe = UdpSocket::bind((config.probe_addr, 0))
-            .await
-            .map_err(CaptureError::io("binding the capture's probe socket"))?;
-        let probe_port = probe
-            .local_addr()
-            .map_err(CaptureError::io("reading the probe socket's address"))?
-            .port();
+        let (probe, probe_target, probe_sink) = probe_sockets(&config).await?;
+        let probe_port = probe_target.port();
         let dir = tempfile::Builder::new()
             .prefix("tcplab-")
             .tempdir()
@@ -226,6 +246,8 @@ impl LiveCapture {
             rx,
             tshark_end: None,
             probe,
+            probe_target,
+            probe_sink,
             next_token: 0,
             probes_seen: BTreeSet::new(),
             connections: Connections::default(),
@@ -269,17 +291,15 @@ impl LiveCapture {
     async fn send_probe(&mut self) -> Result<u64, CaptureError> {
         let token = self.next_token;
         self.next_token += 1;
-        let target = self
-            .probe
-            .local_addr()
-            .map_err(CaptureError::io("reading the probe socket's address"))?;
         self.probe
-            .send_to(&tshark::probe_payload(token), target)
+            .send_to(&tshark::probe_payload(token), self.probe_target)
             .await
             .map_err(CaptureError::io("sending a capture probe"))?;
-        // The probes arrive at the probe socket itself: drain them.
+        // Drain the probes that arrived (at the probe socket itself, or at
+        // the sink across the link).
         let mut buf = [0u8; 64];
-        while self.probe.try_recv_from(&mut buf).is_ok() {}
+        let sink = self.probe_sink.as_ref().unwrap_or(&self.probe);
+        while sink.try_recv_from(&mut buf).is_ok() {}
         Ok(token)
     }
 
@@ -575,8 +595,47 @@ fn mkfifo(path: &Path) -> Result<(), CaptureError> {
     Ok(())
 }
 
+/// The probe sender, where it sends, and the receiving socket when that is
+/// not the sender itself.
+async fn probe_sockets(
+    config: &LiveConfig,
+) -> Result<(UdpSocket, SocketAddr, Option<UdpSocket>), CaptureError> {
+    let Some(route) = &config.probe_route else {
+        let probe = UdpSocket::bind((config.probe_addr, 0))
+            .await
+            .map_err(CaptureError::io("binding the capture's probe socket"))?;
+        let target = probe
+            .local_addr()
+            .map_err(CaptureError::io("reading the probe socket's address"))?;
+        return Ok((probe, target, None));
+    };
+    let bind_in = |ns: &Namespace, addr: IpAddr| {
+        ns.run(|| {
+            let s = std::net::UdpSocket::bind((addr, 0))?;
+            s.set_nonblocking(true)?;
+            Ok::<_, std::io::Error>(s)
+        })
+        .map_err(|e| {
+            CaptureError::io("entering a namespace for the probes")(std::io::Error::other(e))
+        })?
+        .map_err(CaptureError::io("binding the capture's probe socket"))
+        .and_then(|s| {
+            UdpSocket::from_std(s).map_err(CaptureError::io("registering the probe socket"))
+        })
+    };
+    let sink = bind_in(&route.to, route.to_addr)?;
+    let sender = bind_in(&route.from, route.from_addr)?;
+    let target = sink
+        .local_addr()
+        .map_err(CaptureError::io("reading the probe socket's address"))?;
+    Ok((sender, target, Some(sink)))
+}
+
 fn spawn_tcpdump(config: &LiveConfig, filter: &str, fifo: &Path) -> Result<Child, CaptureError> {
-    let mut cmd = Command::new("tcpdump");
+    let mut cmd = match &config.namespace {
+        Some(ns) => ns.command("tcpdump"),
+        None => Command::new("tcpdump"),
+    };
     cmd.arg("-i")
         .arg(&config.interface)
         .args(["--immediate-mode", "-U", "-n", "-s"])

@@ -180,7 +180,9 @@ mod tests {
     fn probes_pcap(ports: &[u16]) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]);
+        out.extend_from_slice(&[
+            2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+        ]);
         for &port in ports {
             let payload = probe_payload(7);
             let mut udp = Vec::new();

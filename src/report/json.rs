@@ -19,7 +19,18 @@
 //!       "client_bytes": 1859,
 //!       "server_bytes": 1859,
 //!       "checks": [ { "name": "handshake", "passed": true, "why": "..." } ],
-//!       "diagnosis": []
+//!       "diagnosis": [],
+//!       "transfer": {
+//!         "client_mss": 65495, "server_mss": 65495,
+//!         "client_largest": 1380, "server_largest": 1380,
+//!         "messages": [ { "from": "client", "bytes": 479, "segments": [479] } ],
+//!         "retransmissions": [
+//!           { "frame": 70, "original_frame": 66, "from": "client", "seq": 2897,
+//!             "len": 1104, "kind": "timeout", "after": 0.21 }
+//!         ],
+//!         "duplicate_acks": 0,
+//!         "sack_segments": 0
+//!       }
 //!     }
 //!   ]
 //! }
@@ -33,11 +44,16 @@
 //! - `termination.kind`: `four_segment`, `three_segment`, `simultaneous`,
 //!   `reset`, `refused` or `incomplete`; `termination.initiator`: `client`,
 //!   `server` or `null`.
+//! - `transfer.retransmissions[].kind`: `fast` (after the peer's duplicate
+//!   ACKs) or `timeout` (a timer: RTO or tail loss probe); `after` is seconds
+//!   since the first transmission (frame `original_frame`).
 
 use serde::Serialize;
 
 use super::Judged;
 use crate::connection::Role;
+use crate::lab::LinkRun;
+use crate::transfer::Transfer;
 use crate::verdict::{Check, TerminationKind};
 
 /// The whole report.
@@ -49,6 +65,9 @@ pub struct JsonReport {
     pub passed: bool,
     /// One entry per connection.
     pub connections: Vec<JsonConnection>,
+    /// The link a lab ran over (`tcplab run --link`), absent on loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkRun>,
 }
 
 /// One connection in the JSON report.
@@ -80,6 +99,8 @@ pub struct JsonConnection {
     pub checks: Vec<Check>,
     /// Plain-words causes of failures.
     pub diagnosis: Vec<String>,
+    /// Segment sizes, messages, each retransmission, duplicate ACKs, SACK.
+    pub transfer: Transfer,
 }
 
 /// `handshake` in the JSON report.
@@ -118,6 +139,7 @@ impl JsonReport {
             schema: 1,
             passed: items.iter().all(|j| j.verdict.passed()),
             connections: items.iter().map(JsonConnection::new).collect(),
+            link: None,
         }
     }
 }
@@ -150,13 +172,26 @@ impl JsonConnection {
             server_bytes: f.server_bytes,
             checks: j.verdict.checks.clone(),
             diagnosis: super::text::diagnosis(j),
+            transfer: f.transfer.clone(),
         }
     }
 }
 
 /// Writes the JSON report, pretty-printed, with a final newline.
 pub fn write_json(out: &mut dyn std::io::Write, items: &[Judged]) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &JsonReport::new(items))?;
+    write_json_with_link(out, items, None)
+}
+
+/// Writes the JSON report of a lab run over a link, with what the link did:
+/// `"link": { "description": "...", "dropped": [to_server, to_client] }`.
+pub fn write_json_with_link(
+    out: &mut dyn std::io::Write,
+    items: &[Judged],
+    link: Option<&LinkRun>,
+) -> std::io::Result<()> {
+    let mut report = JsonReport::new(items);
+    report.link = link.cloned();
+    serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }
 

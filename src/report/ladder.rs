@@ -33,7 +33,9 @@ pub fn remark(step: &Step) -> Option<&'static str> {
         Some("fast retransmission")
     } else if a.spurious_retransmission {
         Some("spurious retransmission")
-    } else if a.retransmission {
+    } else if a.retransmission || step.resent {
+        // tshark calls a quick resend on a fast link "out of order";
+        // tcplab saw the same sequence numbers twice.
         Some("retransmission")
     } else if a.duplicate_ack {
         Some("duplicate ACK")

@@ -25,6 +25,7 @@ use std::io::{self, Write};
 
 use crate::connection::{Connection, Role};
 use crate::report::ladder;
+use crate::transfer::RetransmissionKind;
 use crate::verdict::Verdict;
 
 /// Font size of all body text, in pixels.
@@ -355,6 +356,22 @@ impl<'a> Block<'a> {
             conn.steps.len(),
             f.retransmissions
         );
+        let t = &f.transfer;
+        if !t.retransmissions.is_empty() || t.duplicate_acks > 0 {
+            line += &format!(
+                r#" ({} fast, {} after a timeout; {} duplicate ACKs, SACK in {})"#,
+                t.count(RetransmissionKind::Fast),
+                t.count(RetransmissionKind::Timeout),
+                t.duplicate_acks,
+                t.sack_segments
+            );
+        }
+        if let (Some(c), Some(s)) = (t.client_mss, t.server_mss) {
+            line += &format!(
+                r#"<tspan dx="18">MSS {c}/{s}, largest segment {}</tspan>"#,
+                t.client_largest.max(t.server_largest)
+            );
+        }
         if !conn.roles_from_syn {
             line += r#"<tspan dx="18">no SYN captured: roles guessed from the ports</tspan>"#;
         }

@@ -5,6 +5,8 @@
 use std::io::{self, Write};
 
 use super::Judged;
+use crate::connection::Role;
+use crate::transfer::{RetransmissionKind, Transfer};
 use crate::verdict::TerminationKind;
 
 /// Writes the text report for judged connections.
@@ -25,7 +27,7 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
                 .map(|r| format!(" (started by the {r})"))
                 .unwrap_or_default()
         )?;
-        writeln!(out, "retransmissions: {}", f.retransmissions)?;
+        write_transfer(out, &f.transfer)?;
         write!(out, "{v}")?;
         for d in diagnosis(j) {
             writeln!(out, "diagnosis: {d}")?;
@@ -40,6 +42,72 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
         items.len(),
         failed
     )
+}
+
+/// The transfer lines: sizes, messages, what loss cost.
+fn write_transfer(out: &mut dyn Write, t: &Transfer) -> io::Result<()> {
+    let mss = |m: Option<u16>| m.map_or("no MSS".to_owned(), |m| format!("MSS {m}"));
+    writeln!(
+        out,
+        "segment sizes:   client {}, largest {}; server {}, largest {}",
+        mss(t.client_mss),
+        t.client_largest,
+        mss(t.server_mss),
+        t.server_largest
+    )?;
+    let show = |role: Role| {
+        let m: Vec<String> = t
+            .messages
+            .iter()
+            .filter(|m| m.from == role)
+            .map(|m| match m.segments.as_slice() {
+                [_] => m.bytes.to_string(),
+                segs => format!(
+                    "{} ({})",
+                    m.bytes,
+                    segs.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join("+")
+                ),
+            })
+            .collect();
+        if m.is_empty() {
+            "none".to_owned()
+        } else {
+            m.join(", ")
+        }
+    };
+    writeln!(
+        out,
+        "messages:        client {}; server {}",
+        show(Role::Client),
+        show(Role::Server)
+    )?;
+    writeln!(
+        out,
+        "retransmissions: {} ({} fast, {} after a timeout); duplicate ACKs: {}; segments with SACK blocks: {}",
+        t.retransmissions.len(),
+        t.count(RetransmissionKind::Fast),
+        t.count(RetransmissionKind::Timeout),
+        t.duplicate_acks,
+        t.sack_segments
+    )?;
+    for r in &t.retransmissions {
+        writeln!(
+            out,
+            "  frame {}: {} resent Seq={} Len={} {}{}",
+            r.frame,
+            r.from,
+            r.seq,
+            r.len,
+            r.kind,
+            r.original_frame
+                .map(|o| format!(", {:.6} s after frame {o}", r.after))
+                .unwrap_or_else(|| " (first transmission not captured)".to_owned())
+        )?;
+    }
+    Ok(())
 }
 
 /// Plain-words causes of failed checks, where tcplab knows them.
@@ -63,7 +131,7 @@ pub fn diagnosis(j: &Judged) -> Vec<String> {
     }
     if f.retransmissions > 0 {
         out.push(format!(
-            "{} segment(s) were retransmitted (Wireshark's tcp.analysis.retransmission): the network lost or delayed them, or the capture missed the originals",
+            "{} segment(s) were retransmitted (sent twice on the capture, or marked by Wireshark): the network lost or delayed them, or the capture missed the originals",
             f.retransmissions
         ));
     }
