@@ -1,10 +1,16 @@
 //! The lab over a real two-namespace veth link (root only): segmentation at
 //! MTU 1500, a deterministic loss and its retransmission, random loss.
 
+mod common;
+
+use std::process::Command;
+
+use common::tcplab;
 use rstest::rstest;
 use tcplab::connection::Role;
 use tcplab::lab::{Lab, LabRun};
 use tcplab::link::LinkConfig;
+use tcplab::link::VethLink;
 use tcplab::transfer::RetransmissionKind;
 use tcplab::verdict::TerminationKind;
 
@@ -157,4 +163,185 @@ async fn random_loss_is_recovered_and_the_close_stays_four_segments(#[values(5, 
         t.retransmissions.len(),
         run.verdict.findings.retransmissions
     );
+}
+
+fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Every process and thread still in one of these network namespaces (by inode).
+fn holders_of(namespaces: &[u64]) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    for proc_dir in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(tasks) = std::fs::read_dir(proc_dir.path().join("task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let Ok(meta) = std::fs::metadata(task.path().join("ns/net")) else {
+                continue;
+            };
+            if namespaces.contains(&meta.ino()) {
+                out.push(task.path().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The namespaces, and with them the veth pair and the rules, are gone
+/// after a lab, and after a panic while the link and its capture ran.
+#[tokio::test]
+async fn nothing_of_the_link_outlives_it_not_even_after_a_panic() {
+    if !is_root() {
+        eprintln!("SKIPPED: a veth link needs root (network namespaces)");
+        return;
+    }
+    let link = VethLink::create(&LinkConfig {
+        drop_nth: Some(1),
+        ..LinkConfig::default()
+    })
+    .unwrap();
+    let ids = vec![
+        link.server_ns().id().unwrap(),
+        link.client_ns().id().unwrap(),
+    ];
+    let capture = tcplab::capture::LiveCapture::start(
+        link.capture_config(tcplab::capture::LiveConfig::default()),
+        &tcplab::capture::TcpFilter::All,
+    )
+    .await
+    .unwrap();
+    let tcpdump = capture.tcpdump_pid().unwrap();
+    assert!(
+        holders_of(&ids)
+            .iter()
+            .any(|t| t.starts_with(&format!("/proc/{tcpdump}/")))
+    );
+    let panicked = std::thread::spawn(move || {
+        let _owned = (link, capture);
+        panic!("a test failing while the link runs");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert_eq!(holders_of(&ids), Vec::<String>::new());
+    assert!(!std::path::Path::new(&format!("/proc/{tcpdump}")).exists());
+    // And a whole `tcplab run --link` leaves nothing in any namespace of its own.
+    let (code, out, err) = tcplab(&["run", "--link", "veth", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["connections"][0]["server"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next(),
+        Some("198.18.0.1")
+    );
+}
+
+#[rstest]
+#[case::loss_needs_a_link(&["run", "--loss", "5%"], "--link")]
+#[case::not_a_percentage(&["run", "--link", "veth", "--loss", "150%"], "not a percentage")]
+#[case::drop_nth_counts_from_one(&["run", "--link", "veth", "--drop-nth", "0"], "counts from 1")]
+#[case::impossible_mtu(&["run", "--link", "veth", "--mtu", "20"], "MTU of 20 is not possible")]
+#[case::no_ipv6_link(&["run", "--link", "veth", "--ipv6"], "leave out --ipv6")]
+#[case::bad_rate(&["run", "--link", "veth", "--rate", "fast"], "give a rate like 10mbit")]
+fn bad_link_options_are_one_sentence_and_exit_2(#[case] args: &[&str], #[case] says: &str) {
+    if !is_root() && args.len() > 3 {
+        eprintln!("SKIPPED: a veth link needs root (network namespaces)");
+        return;
+    }
+    let (code, out, err) = tcplab(args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains(says), "{err}");
+}
+
+/// The JSON report of a lossy run says what the link did and how TCP recovered.
+#[test]
+fn the_json_of_a_link_run_has_the_link_and_the_transfer() {
+    if !is_root() {
+        eprintln!("SKIPPED: a veth link needs root (network namespaces)");
+        return;
+    }
+    let (code, out, err) = tcplab(&[
+        "run",
+        "--link",
+        "veth",
+        "--drop-nth",
+        "3",
+        "--payload",
+        "4000",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["link"]["dropped"], serde_json::json!([1, 0]));
+    assert!(
+        v["link"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("MTU 1500")
+    );
+    let t = &v["connections"][0]["transfer"];
+    assert_eq!(t["client_mss"], 1460);
+    assert_eq!(
+        t["messages"][0]["segments"],
+        serde_json::json!([1448, 1448, 1104])
+    );
+    assert_eq!(t["retransmissions"][0]["seq"], 2897);
+    assert_eq!(t["retransmissions"][0]["kind"], "timeout");
+    assert_eq!(v["connections"][0]["termination"]["kind"], "four_segment");
+}
+
+/// A sweep over the link: one link and capture per size, in parallel.
+#[test]
+fn a_sweep_over_the_link_segments_every_size() {
+    if !is_root() {
+        eprintln!("SKIPPED: a veth link needs root (network namespaces)");
+        return;
+    }
+    let (code, out, err) = tcplab(&[
+        "sweep",
+        "--link",
+        "veth",
+        "--sizes",
+        "1000,1448,1449,4000",
+        "--jobs",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let largest: Vec<u64> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["largest_segment"].as_u64().unwrap())
+        .collect();
+    assert_eq!(largest, vec![1000, 1448, 1448, 1448]);
+}
+
+/// Without root, one sentence and exit code 2 (run as `nobody`).
+#[test]
+fn without_root_the_link_says_so() {
+    if !is_root() || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: needs root and setpriv to run as nobody");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("tcplab");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("tcplab"), &bin).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["run", "--link", "veth"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("only root may create"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
