@@ -356,21 +356,18 @@ impl<'a> Block<'a> {
             conn.steps.len(),
             f.retransmissions
         );
+        // Short, to fit the header: the text report has the details.
         let t = &f.transfer;
-        if !t.retransmissions.is_empty() || t.duplicate_acks > 0 {
-            line += &format!(
-                r#" ({} fast, {} after a timeout; {} duplicate ACKs, SACK in {})"#,
-                t.count(RetransmissionKind::Fast),
-                t.count(RetransmissionKind::Timeout),
-                t.duplicate_acks,
-                t.sack_segments
-            );
-        }
-        if let (Some(c), Some(s)) = (t.client_mss, t.server_mss) {
-            line += &format!(
-                r#"<tspan dx="18">MSS {c}/{s}, largest segment {}</tspan>"#,
-                t.client_largest.max(t.server_largest)
-            );
+        let kinds: Vec<String> = [
+            (t.count(RetransmissionKind::Fast), "fast"),
+            (t.count(RetransmissionKind::Timeout), "timeout"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, k)| format!("{n} {k}"))
+        .collect();
+        if !kinds.is_empty() {
+            line += &format!(" ({})", kinds.join(", "));
         }
         if !conn.roles_from_syn {
             line += r#"<tspan dx="18">no SYN captured: roles guessed from the ports</tspan>"#;
