@@ -1,6 +1,7 @@
 //! The lab over a real two-namespace veth link (root only): segmentation at
 //! MTU 1500, a deterministic loss and its retransmission, random loss.
 
+#[allow(dead_code)] // each test binary uses some of the shared helpers
 mod common;
 
 use std::process::Command;
