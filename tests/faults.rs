@@ -155,3 +155,76 @@ fn without_capture_rights_the_error_says_how_to_get_them() {
     );
     assert!(stderr.contains("wireshark"), "{stderr}");
 }
+
+/// Children of this process named `name`.
+fn children_named(name: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // pid (comm) state ppid ...
+            let (pid, rest) = stat.split_once(" (")?;
+            let (comm, rest) = rest.rsplit_once(") ")?;
+            let ppid = rest.split_whitespace().nth(1)?;
+            (comm == name && ppid == me).then(|| pid.parse().ok())?
+        })
+        .collect()
+}
+
+/// TCP sockets on `port` in /proc/net/tcp, other than TIME_WAIT (state 06).
+fn open_sockets_on(port: u16) -> Vec<String> {
+    let hex = format!(":{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[1].ends_with(&hex) || f[2].ends_with(&hex)) && f[3] != "06"
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// tshark killed while a lab's exchange runs: the lab ends with the error
+/// naming tshark, its listener and both ends of its connection are closed,
+/// and no capture tool is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
+    let port = free_port();
+    // 64 messages of 1 MiB, each echoed in full: long enough to kill tshark mid-exchange.
+    let lab = tcplab::lab::Lab::new()
+        .bind(([127, 0, 0, 1], port).into())
+        .payloads(vec![1 << 20; 64])
+        .io_timeout(Duration::from_secs(60));
+    let running = tokio::spawn(async move { lab.run().await });
+    // The exchange has begun (so the capture was proven running) once the
+    // connection is established.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !open_sockets_on(port)
+        .iter()
+        .any(|l| l.split_whitespace().nth(3) == Some("01"))
+    {
+        assert!(Instant::now() < deadline, "the lab never connected");
+        assert!(!running.is_finished(), "the lab ended before it connected");
+        tokio::task::yield_now().await;
+    }
+    let tsharks = children_named("tshark");
+    assert_eq!(tsharks.len(), 1, "{tsharks:?}");
+    unsafe { libc::kill(tsharks[0], libc::SIGKILL) };
+    let err = tokio::time::timeout(Duration::from_secs(60), running)
+        .await
+        .expect("the lab does not hang")
+        .unwrap()
+        .expect_err("the capture is gone");
+    assert!(
+        err.to_string().starts_with("tshark stopped unexpectedly"),
+        "{err}"
+    );
+    assert_eq!(open_sockets_on(port), Vec::<String>::new());
+    tcplab::capture::reap_stopped();
+    assert_eq!(children_named("tshark"), Vec::<i32>::new());
+    assert_eq!(children_named("tcpdump"), Vec::<i32>::new());
+}
