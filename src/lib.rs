@@ -19,11 +19,13 @@
 //! - [`verdict`]: handshake, data acknowledged, termination, against expectations;
 //! - [`capture`]: live capture (tcpdump into tshark) and capture files;
 //! - [`lab`]: the in-process echo lab;
+//! - [`grade`]: many capture files checked in one go, with a summary table, JSON and CSV;
 //! - [`report`]: the ladder diagram.
 #![deny(missing_docs)]
 
 pub mod capture;
 pub mod connection;
+pub mod grade;
 pub mod lab;
 pub mod report;
 pub mod segment;
