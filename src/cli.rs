@@ -83,7 +83,7 @@ struct ReportArgs {
     /// Print the JSON report (schema in the README) instead of text.
     #[arg(long)]
     json: bool,
-    /// Also draw the ladder diagram as an SVG picture.
+    /// Also draw the ladder diagram as an SVG picture (`check` with several files: a folder, one picture per file).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Require this close instead of any orderly one.

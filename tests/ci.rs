@@ -92,7 +92,10 @@ fn the_project_ci_runs_what_ci_run_runs() {
     let wf = workflow(".github/workflows/ci.yml");
     assert_eq!(runs(&wf), commands);
     let triggers = wf["on"].as_object().unwrap();
-    assert!(triggers.contains_key("push") && triggers.contains_key("pull_request"), "{wf:#}");
+    assert!(
+        triggers.contains_key("push") && triggers.contains_key("pull_request"),
+        "{wf:#}"
+    );
     // The tests capture live on lo: root in a container with the capture capabilities.
     let job = wf["jobs"].as_object().unwrap().values().next().unwrap();
     let options = job["container"]["options"].as_str().unwrap_or_default();
