@@ -22,7 +22,7 @@ fmt:
 clippy:
     cargo clippy --release --all-targets -- -D warnings
 
-# Benchmarks: one lab vs tshark start-up, sweep vs one lab, sweep vs per-size captures.
+# Benchmarks: one lab vs tshark start-up, sweep vs one lab, sweep vs per-size captures, a folder of captures checked in one command vs one per file.
 bench RUNS="7":
     ci/bench {{RUNS}}
 

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tcplab::capture::{self, LiveCapture, LiveConfig, TcpFilter};
+use tcplab::capture::{LiveCapture, LiveConfig, TcpFilter};
 use tcplab::connection::Connection;
+use tcplab::grade::{self, FileResult, GradeConfig, Grades, Status};
 use tcplab::lab::{self, ClientStyle, Lab, LinkRun, ServerClose};
 use tcplab::link::LinkConfig;
 use tcplab::report::{Judged, json, text};
@@ -44,7 +45,7 @@ enum Command {
     Serve(ServeArgs),
     /// Capture a port, optionally start COMMAND, and judge every connection.
     Watch(WatchArgs),
-    /// Judge every TCP connection in a pcap or pcapng file.
+    /// Judge every TCP connection in capture files, or in every capture below folders.
     Check(CheckArgs),
     /// Run one lab per payload size in one shared capture and tabulate the wire.
     Sweep(SweepArgs),
@@ -85,7 +86,7 @@ struct ReportArgs {
     /// Print the JSON report (schema in the README) instead of text.
     #[arg(long)]
     json: bool,
-    /// Also draw the ladder diagram as an SVG picture.
+    /// Also draw the ladder diagram as an SVG picture (`check` with several files: a folder, one picture per file).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Require this close instead of any orderly one.
@@ -94,6 +95,9 @@ struct ReportArgs {
     /// Extra expectations: `no-retransmissions`.
     #[arg(long, value_enum, value_name = "WHAT")]
     expect: Vec<ExpectArg>,
+    /// The client's message sizes in order, e.g. `479,1380` (its payload merged across segments up to each server reply).
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    expect_payload: Option<Vec<u64>>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -123,6 +127,7 @@ impl ReportArgs {
             no_retransmissions: self.expect.contains(&ExpectArg::NoRetransmissions),
             messages,
             first_data_ack: None,
+            client_messages: self.expect_payload.clone(),
         }
     }
 }
@@ -267,11 +272,21 @@ struct WatchArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// The pcap or pcapng file.
-    file: PathBuf,
+    /// pcap or pcapng files, and folders (every *.pcap, *.pcapng, *.cap below them, in sorted order).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
     /// Only connections with this port (the server's, when the SYN is missing).
     #[arg(long)]
     port: Option<u16>,
+    /// Also write the grades as CSV: one row per connection and per unusable file.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Also write the summary table (one row per file) to FILE.
+    #[arg(long, value_name = "FILE")]
+    table: Option<PathBuf>,
+    /// Files checked at once, each by a tshark of its own [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -471,26 +486,104 @@ async fn watch(a: WatchArgs) -> Result<u8> {
 }
 
 fn check(a: CheckArgs) -> Result<u8> {
-    let file = capture::read_file(&a.file, a.port)?;
-    let mut connections = file.connections;
-    if file.tcp_segments == 0 {
-        bail!(
-            "`{}` holds {} packet(s) but no TCP: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)",
-            a.file.display(),
-            file.packets
-        );
+    let expect = a.report.expectations(None);
+    // One file: the single-file report, exactly as before.
+    if let [file] = a.paths.as_slice() {
+        if !file.is_dir() {
+            let outcome = grade::check_file(file, a.port, &expect);
+            let mut grades = Grades {
+                files: vec![FileResult {
+                    file: file.clone(),
+                    outcome,
+                }],
+                notes: vec![],
+            };
+            write_grade_files(&a, &grades)?;
+            let only = grades.files.pop().expect("one file");
+            return report(&only.outcome?, &a.report);
+        }
     }
-    if let Some(p) = a.port {
-        connections.retain(|c| c.server.port() == p || c.client.port() == p);
-        if connections.is_empty() {
+    if let Some(svg) = &a.report.svg {
+        let svg_name = svg
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        if svg.is_file() || (svg_name && !svg.is_dir()) {
             bail!(
-                "`{}` has no TCP connection on port {p}: check the port (list the conversations with `tshark -r FILE -q -z conv,tcp`)",
-                a.file.display()
+                "with several files --svg takes a folder for one picture per file, and `{}` is a file name: give a folder, e.g. --svg pictures",
+                svg.display()
             );
         }
     }
-    let items = Judged::all(connections, &a.report.expectations(None));
-    report(&items, &a.report)
+    let inputs = grade::expand(&a.paths);
+    let config = GradeConfig {
+        port: a.port,
+        expect,
+        jobs: a
+            .jobs
+            .map_or_else(|| GradeConfig::default().jobs, |j| j as usize),
+    };
+    // Drawn only on a terminal: indicatif hides it otherwise.
+    let bar = indicatif::ProgressBar::new(inputs.entries.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} files")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let grades = grade::grade(inputs, &config, &|done| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    for note in &grades.notes {
+        eprintln!("tcplab: {note}");
+    }
+    for f in &grades.files {
+        if let Err(e) = &f.outcome {
+            eprintln!("tcplab: {e}");
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if a.report.json {
+        grade::json::write_json(&mut out, &grades)
+    } else {
+        grade::table::write_text(&mut out, &grades)
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.context("writing the report")?,
+    }
+    let _ = out.flush();
+    write_grade_files(&a, &grades)?;
+    if let Some(dir) = &a.report.svg {
+        grade::svg::write_pictures(dir, &grades)
+            .with_context(|| format!("writing the SVG pictures into `{}`", dir.display()))?;
+    }
+    Ok(match grades.status() {
+        Status::Pass => EXIT_PASS,
+        Status::Fail => EXIT_FAIL,
+        Status::Unusable => EXIT_UNUSABLE,
+    })
+}
+
+/// A writer of one report of a batch.
+type GradesWriter = fn(&mut dyn Write, &Grades) -> std::io::Result<()>;
+
+/// Writes `--csv` and `--table`, when asked for.
+fn write_grade_files(a: &CheckArgs, grades: &Grades) -> Result<()> {
+    let writers: [(&Option<PathBuf>, GradesWriter); 2] = [
+        (&a.csv, grade::csv::write_csv),
+        (&a.table, grade::table::write_table),
+    ];
+    for (path, write) in writers {
+        if let Some(path) = path {
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating `{}`", path.display()))?,
+            );
+            write(&mut f, grades)
+                .and_then(|()| f.flush())
+                .with_context(|| format!("writing `{}`", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 impl CloseStyle {

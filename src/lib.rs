@@ -22,11 +22,13 @@
 //! - [`netns`]: anonymous network namespaces, held by a file descriptor;
 //! - [`link`]: a two-namespace veth link with MTU, loss and rate;
 //! - [`lab`]: the in-process echo lab, on loopback or over a link;
+//! - [`grade`]: many capture files checked in one go, with a summary table, JSON and CSV;
 //! - [`report`]: the ladder diagram.
 #![deny(missing_docs)]
 
 pub mod capture;
 pub mod connection;
+pub mod grade;
 pub mod lab;
 pub mod link;
 pub mod netns;

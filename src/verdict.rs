@@ -182,6 +182,9 @@ pub struct Expectations {
     /// The relative ack the server must use for the client's first data
     /// segment (480 after 479 bytes in the seed).
     pub first_data_ack: Option<u32>,
+    /// The sizes of the client's messages, in order, as
+    /// [`Transfer::message_sizes`] reads them off the wire (`--expect-payload`).
+    pub client_messages: Option<Vec<u64>>,
 }
 
 /// One expectation checked against the findings.
@@ -240,6 +243,9 @@ impl Verdict {
                 passed: f.retransmissions == 0,
                 why: format!("{} retransmitted segment(s)", f.retransmissions),
             });
+        }
+        if let Some(want) = &expect.client_messages {
+            checks.push(client_messages_check(&f, want));
         }
         checks.push(Check {
             name: "relative_numbers",
@@ -380,6 +386,21 @@ fn data_check(f: &Findings, expect: &Expectations) -> Check {
             if ack == end { "" } else { " (cumulatively)" },
             f.client_bytes
         ),
+    }
+}
+
+/// Compares the client's messages with the expected sizes.
+fn client_messages_check(f: &Findings, want: &[u64]) -> Check {
+    let seen = f.transfer.message_sizes(Role::Client);
+    let passed = seen == want;
+    Check {
+        name: "client_messages",
+        passed,
+        why: if passed {
+            format!("the client sent messages of {seen:?} bytes, as expected")
+        } else {
+            format!("expected client messages of {want:?} bytes, saw {seen:?}")
+        },
     }
 }
 
@@ -870,6 +891,66 @@ mod tests {
             "{}",
             v.findings.handshake.why
         );
+    }
+
+    // ---- the client's messages ----
+
+    /// The seed's exchange split into more segments, with a retransmission.
+    fn split_with_retransmission() -> Vec<Segment> {
+        let mut v = vec![
+            seg(1, C, SYN, 0, 0, 0),
+            seg(2, S, SYN | ACK, 0, 1, 0),
+            seg(3, C, ACK, 1, 1, 0),
+            seg(4, C, ACK, 1, 1, 200),
+            seg(5, C, ACK, 201, 1, 279),
+            seg(6, C, ACK, 201, 1, 279), // sent again, not marked
+            seg(7, S, ACK, 1, 480, 479),
+            seg(8, C, ACK, 480, 480, 1000),
+            seg(9, C, ACK, 1480, 480, 380),
+            seg(10, S, ACK, 480, 1860, 1380),
+        ];
+        v.extend([
+            seg(11, C, FIN | ACK, 1860, 1860, 0),
+            seg(12, S, ACK, 1860, 1861, 0),
+            seg(13, S, FIN | ACK, 1860, 1861, 0),
+            seg(14, C, ACK, 1861, 1861, 0),
+        ]);
+        v
+    }
+
+    #[rstest]
+    #[case::seed(four_segment(), vec![479, 1380])]
+    #[case::merged_across_segments(split_with_retransmission(), vec![479, 1380])]
+    #[case::no_data(lab(&[]).into_iter().take(3).collect(), vec![])]
+    fn client_messages_are_read_off_the_wire(#[case] segs: Vec<Segment>, #[case] want: Vec<u64>) {
+        let c = group(segs, None).remove(0);
+        assert_eq!(Transfer::of(&c).message_sizes(Role::Client), want, "{c}");
+    }
+
+    #[rstest]
+    #[case::exact(vec![479, 1380], true, "[479, 1380] bytes, as expected")]
+    #[case::other_sizes(vec![479, 1381], false, "expected client messages of [479, 1381] bytes, saw [479, 1380]")]
+    #[case::one_message(vec![1859], false, "saw [479, 1380]")]
+    fn expected_payload_is_checked(
+        #[case] want: Vec<u64>,
+        #[case] passed: bool,
+        #[case] why: &str,
+    ) {
+        let expect = Expectations {
+            client_messages: Some(want),
+            ..Default::default()
+        };
+        let (v, _) = judge(four_segment(), &expect);
+        let check = v
+            .checks
+            .iter()
+            .find(|c| c.name == "client_messages")
+            .unwrap();
+        assert_eq!(check.passed, passed, "{}", check.why);
+        assert!(check.why.contains(why), "{}", check.why);
+        assert_eq!(v.passed(), passed);
+        let (v, _) = judge(four_segment(), &Expectations::default());
+        assert!(v.checks.iter().all(|c| c.name != "client_messages"));
     }
 
     #[test]

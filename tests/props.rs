@@ -83,7 +83,7 @@ proptest! {
             let _ = c.ladder();
             let _ = c.is_over();
             for close in [CloseExpectation::Orderly, CloseExpectation::Exactly(TerminationKind::FourSegment)] {
-                let expect = Expectations { close, no_retransmissions: true, messages: Some(vec![479, 1380]), first_data_ack: Some(480) };
+                let expect = Expectations { close, no_retransmissions: true, messages: Some(vec![479, 1380]), first_data_ack: Some(480), ..Default::default() };
                 let v = Verdict::judge(c, &expect);
                 let _ = v.clone().ensure(c);
             }

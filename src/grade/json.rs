@@ -1,0 +1,121 @@
+//! The JSON report of a batch. Each connection has exactly the fields of
+//! the single-file schema ([`crate::report::json::JsonConnection`]); fields
+//! are only ever added.
+//!
+//! ```json
+//! {
+//!   "schema": 1,
+//!   "passed": false,
+//!   "files": [
+//!     { "file": "subs/alice/lab.pcapng", "passed": true, "error": null, "connections": [ ... ] },
+//!     { "file": "subs/carol/lab.pcapng", "passed": false,
+//!       "error": "`subs/carol/lab.pcapng` is empty: ...", "connections": [] }
+//!   ],
+//!   "notes": [ "`subs/alice/copy.pcapng` is the same file as `subs/alice/lab.pcapng`: checked once" ]
+//! }
+//! ```
+
+use serde::Serialize;
+
+use super::{FileResult, Grades, Status};
+use crate::report::json::JsonConnection;
+
+/// The whole report of a batch.
+#[derive(Debug, Serialize)]
+pub struct JsonGrades {
+    /// Schema version (1).
+    pub schema: u32,
+    /// Every file passed.
+    pub passed: bool,
+    /// One entry per file, in the order of [`super::expand`].
+    pub files: Vec<JsonFile>,
+    /// Sentences about the input that change no grade.
+    pub notes: Vec<String>,
+}
+
+/// One file in the batch report.
+#[derive(Debug, Serialize)]
+pub struct JsonFile {
+    /// The file as given or found.
+    pub file: String,
+    /// Every check of every connection passed.
+    pub passed: bool,
+    /// Why the file could not be used (one sentence), or `null`.
+    pub error: Option<String>,
+    /// Its connections, in the single-file schema; empty when unusable.
+    pub connections: Vec<JsonConnection>,
+}
+
+impl JsonFile {
+    /// One file's entry.
+    pub fn new(f: &FileResult) -> JsonFile {
+        let (error, connections) = match &f.outcome {
+            Ok(items) => (None, items.iter().map(JsonConnection::new).collect()),
+            Err(e) => (Some(e.to_string()), vec![]),
+        };
+        JsonFile {
+            file: f.file.to_string_lossy().into_owned(),
+            passed: f.status() == Status::Pass,
+            error,
+            connections,
+        }
+    }
+}
+
+impl JsonGrades {
+    /// Builds the report.
+    pub fn new(grades: &Grades) -> JsonGrades {
+        JsonGrades {
+            schema: 1,
+            passed: grades.passed(),
+            files: grades.files.iter().map(JsonFile::new).collect(),
+            notes: grades.notes.clone(),
+        }
+    }
+}
+
+/// Writes the batch report, pretty-printed, with a final newline.
+pub fn write_json(out: &mut dyn std::io::Write, grades: &Grades) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &JsonGrades::new(grades))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grade::tests::three_files;
+    use crate::report::json::JsonReport;
+
+    #[test]
+    fn files_carry_the_single_file_connection_schema() {
+        let g = three_files();
+        let mut buf = Vec::new();
+        write_json(&mut buf, &g).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["passed"], false);
+        assert_eq!(v["notes"], serde_json::json!(["a note"]));
+        let files = v["files"].as_array().unwrap();
+        let keys = |o: &serde_json::Value| {
+            let mut k: Vec<String> = o.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        for f in files {
+            assert_eq!(keys(f), ["connections", "error", "file", "passed"]);
+        }
+        assert_eq!(files[0]["file"], "subs/alice/lab.pcapng");
+        assert_eq!(files[0]["passed"], true);
+        assert_eq!(files[0]["error"], serde_json::Value::Null);
+        assert_eq!(files[1]["passed"], false);
+        assert_eq!(files[1]["connections"][0]["termination"]["kind"], "reset");
+        assert_eq!(files[2]["connections"], serde_json::json!([]));
+        assert!(files[2]["error"].as_str().unwrap().contains("but no TCP"));
+        // The same connection object as `tcplab check FILE --json` prints.
+        let Ok(items) = &g.files[0].outcome else {
+            unreachable!()
+        };
+        let single = serde_json::to_value(JsonReport::new(items)).unwrap();
+        assert_eq!(files[0]["connections"], single["connections"]);
+    }
+}

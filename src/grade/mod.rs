@@ -1,0 +1,437 @@
+//! Grading a batch of hand-ins: many capture files, one verdict per file.
+//!
+//! [`expand`] turns the paths a teacher gives (files and folders) into an
+//! ordered list of files without duplicates; [`grade`] checks them
+//! `jobs` at a time, each with a tshark of its own ([`check_file`]), and
+//! returns [`Grades`]: per file the judged connections or the one sentence
+//! that says why the file could not be used. One bad hand-in never hides
+//! the others. The reports of a batch:
+//!
+//! - [`table`]: one text block per file, then the summary table;
+//! - [`json`]: the `files` array, each connection in the single-file schema;
+//! - [`csv`]: one row per connection (and per unusable file);
+//! - [`svg`]: one ladder picture per file, into a folder.
+
+pub mod csv;
+pub mod inputs;
+pub mod json;
+pub mod svg;
+pub mod table;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use inputs::{Entry, Inputs, expand};
+
+use crate::capture::{self, CaptureError};
+use crate::report::Judged;
+use crate::verdict::{Check, Expectations};
+
+/// Why a path could not be graded. Each message is one sentence saying what
+/// happened and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The file could not be read as a capture (missing, empty, foreign,
+    /// truncated; tshark missing or failing).
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// The capture holds packets, none of them TCP.
+    #[error(
+        "`{path}` holds {packets} packet(s) but no TCP: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)"
+    )]
+    NoTcp {
+        /// The file.
+        path: PathBuf,
+        /// Packets tshark dissected.
+        packets: u64,
+    },
+    /// No connection uses the port asked for.
+    #[error(
+        "`{path}` has no TCP connection on port {port}: check the port (list the conversations with `tshark -r FILE -q -z conv,tcp`)"
+    )]
+    NoConnectionOnPort {
+        /// The file.
+        path: PathBuf,
+        /// The port.
+        port: u16,
+    },
+    /// A folder without any capture file below it.
+    #[error(
+        "the folder `{path}` holds no capture (no *.pcap, *.pcapng or *.cap file below it): hand-ins must be saved as pcap or pcapng"
+    )]
+    NoCaptures {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A folder that cannot be listed.
+    #[error("cannot read the folder `{path}`: {cause}")]
+    FolderUnreadable {
+        /// The folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        cause: std::io::Error,
+    },
+    /// A symbolic link that leads back to itself through other links.
+    #[error(
+        "`{path}` is a symbolic link loop (it leads back to itself, never to a file): replace the link with the capture itself"
+    )]
+    SymlinkLoop {
+        /// The link.
+        path: PathBuf,
+    },
+    /// Something that is neither a file nor a folder (a FIFO, a socket, a device).
+    #[error("`{path}` is a {kind}, not a capture file: hand in the saved capture itself")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+}
+
+/// Judges every TCP connection of one capture file, as `tcplab check FILE`
+/// does: `port` keeps only the connections on that port (and names the
+/// server's side where a SYN is missing).
+pub fn check_file(
+    path: &Path,
+    port: Option<u16>,
+    expect: &Expectations,
+) -> Result<Vec<Judged>, CheckError> {
+    let file = capture::read_file(path, port)?;
+    if file.tcp_segments == 0 {
+        return Err(CheckError::NoTcp {
+            path: path.to_owned(),
+            packets: file.packets,
+        });
+    }
+    let mut connections = file.connections;
+    if let Some(p) = port {
+        connections.retain(|c| c.server.port() == p || c.client.port() == p);
+        if connections.is_empty() {
+            return Err(CheckError::NoConnectionOnPort {
+                path: path.to_owned(),
+                port: p,
+            });
+        }
+    }
+    Ok(Judged::all(connections, expect))
+}
+
+/// How one file (or a whole batch) fared, from best to worst: the worst of
+/// several is their maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Every check of every connection passed.
+    Pass,
+    /// A check failed.
+    Fail,
+    /// The file could not be used.
+    Unusable,
+}
+
+impl fmt::Display for Status {
+    /// `PASS`, `FAIL` or `UNUSABLE`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Unusable => "UNUSABLE",
+        })
+    }
+}
+
+/// One file's grade.
+#[derive(Debug)]
+pub struct FileResult {
+    /// The file as given, or as found below a folder that was given.
+    pub file: PathBuf,
+    /// Its judged connections, or why it could not be used.
+    pub outcome: Result<Vec<Judged>, CheckError>,
+}
+
+impl FileResult {
+    /// Pass, fail or unusable.
+    pub fn status(&self) -> Status {
+        match &self.outcome {
+            Err(_) => Status::Unusable,
+            Ok(items) if Judged::all_passed(items) => Status::Pass,
+            Ok(_) => Status::Fail,
+        }
+    }
+
+    /// The one sentence that says why the file did not pass: the error, or
+    /// the first failed check of the first failed connection; `None` when it
+    /// passed.
+    pub fn reason(&self) -> Option<String> {
+        let items = match &self.outcome {
+            Err(e) => return Some(e.to_string()),
+            Ok(items) => items,
+        };
+        let (i, check) = items
+            .iter()
+            .enumerate()
+            .find_map(|(i, j)| first_failed(j).map(|c| (i, c)))?;
+        Some(if items.len() == 1 {
+            format!("{}: {}", check.name, check.why)
+        } else {
+            format!(
+                "connection {} of {}: {}: {}",
+                i + 1,
+                items.len(),
+                check.name,
+                check.why
+            )
+        })
+    }
+}
+
+/// The first failed check of a connection.
+pub fn first_failed(j: &Judged) -> Option<&Check> {
+    j.verdict.checks.iter().find(|c| !c.passed)
+}
+
+/// The grades of a batch, in the order of [`expand`].
+#[derive(Debug, Default)]
+pub struct Grades {
+    /// One result per file.
+    pub files: Vec<FileResult>,
+    /// Sentences about the input that change no grade: a file given twice
+    /// and checked once, a symbolic link loop not followed.
+    pub notes: Vec<String>,
+}
+
+impl Grades {
+    /// The worst status over the files; `Unusable` when there are none.
+    pub fn status(&self) -> Status {
+        self.files
+            .iter()
+            .map(FileResult::status)
+            .max()
+            .unwrap_or(Status::Unusable)
+    }
+
+    /// Whether every file passed.
+    pub fn passed(&self) -> bool {
+        self.status() == Status::Pass
+    }
+
+    /// How many files have each status: (pass, fail, unusable).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |s| self.files.iter().filter(|f| f.status() == s).count();
+        (
+            count(Status::Pass),
+            count(Status::Fail),
+            count(Status::Unusable),
+        )
+    }
+}
+
+/// How to grade a batch.
+#[derive(Clone, Debug)]
+pub struct GradeConfig {
+    /// Only connections on this port, in every file.
+    pub port: Option<u16>,
+    /// What every connection must show.
+    pub expect: Expectations,
+    /// Files checked at once (each by a tshark of its own); at least 1.
+    pub jobs: usize,
+}
+
+impl Default for GradeConfig {
+    /// No port, the lab sheet's expectations, one job per core.
+    fn default() -> GradeConfig {
+        GradeConfig {
+            port: None,
+            expect: Expectations::default(),
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
+/// Checks every file of `inputs`, `config.jobs` at a time, and returns one
+/// result per entry in the same order. `progress` is called with the number
+/// of files done after each one, from the worker threads.
+pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + Sync)) -> Grades {
+    let total = inputs.entries.len();
+    let queue = Mutex::new(
+        inputs
+            .entries
+            .into_iter()
+            .enumerate()
+            .collect::<VecDeque<_>>(),
+    );
+    let results: Mutex<Vec<Option<FileResult>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(total).collect());
+    let done = AtomicUsize::new(0);
+    let worker = || {
+        loop {
+            // The lock is released before the file is checked.
+            let next = queue.lock().expect("no worker panics").pop_front();
+            let Some((i, entry)) = next else { break };
+            let result = match entry {
+                Entry::Check(file) => FileResult {
+                    outcome: check_file(&file, config.port, &config.expect),
+                    file,
+                },
+                Entry::Unusable(file, error) => FileResult {
+                    file,
+                    outcome: Err(error),
+                },
+            };
+            results.lock().expect("no worker panics")[i] = Some(result);
+            progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..config.jobs.clamp(1, total.max(1)) {
+            s.spawn(worker);
+        }
+    });
+    Grades {
+        files: results
+            .into_inner()
+            .expect("no worker panics")
+            .into_iter()
+            .map(|r| r.expect("every entry was graded"))
+            .collect(),
+        notes: inputs.notes,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::connection::group;
+    use crate::connection::tests::{four_segment, lab};
+    use crate::segment::Flags;
+    use crate::verdict::Expectations;
+    use rstest::rstest;
+
+    /// A passing file, a failing one (the seed's RST) and an unusable one.
+    pub fn three_files() -> Grades {
+        let judged = |segs| Judged::all(group(segs, None), &Expectations::default());
+        let rst = lab(&[(
+            crate::connection::Role::Client,
+            Flags::RST | Flags::ACK,
+            1860,
+            1860,
+        )]);
+        Grades {
+            files: vec![
+                FileResult {
+                    file: "subs/alice/lab.pcapng".into(),
+                    outcome: Ok(judged(four_segment())),
+                },
+                FileResult {
+                    file: "subs/bob/lab.pcapng".into(),
+                    outcome: Ok(judged(rst)),
+                },
+                FileResult {
+                    file: "subs/carol/lab.pcapng".into(),
+                    outcome: Err(CheckError::NoTcp {
+                        path: "subs/carol/lab.pcapng".into(),
+                        packets: 41,
+                    }),
+                },
+            ],
+            notes: vec!["a note".to_owned()],
+        }
+    }
+
+    #[test]
+    fn statuses_and_reasons() {
+        let g = three_files();
+        let s: Vec<Status> = g.files.iter().map(FileResult::status).collect();
+        assert_eq!(s, [Status::Pass, Status::Fail, Status::Unusable]);
+        assert_eq!(g.files[0].reason(), None);
+        let why = g.files[1].reason().unwrap();
+        assert!(why.starts_with("termination: expected an orderly"), "{why}");
+        assert!(
+            g.files[2]
+                .reason()
+                .unwrap()
+                .contains("holds 41 packet(s) but no TCP")
+        );
+        assert_eq!(g.counts(), (1, 1, 1));
+    }
+
+    #[rstest]
+    #[case::all_pass(&[0], Status::Pass)]
+    #[case::one_fails(&[0, 1], Status::Fail)]
+    #[case::one_unusable(&[0, 2], Status::Unusable)]
+    #[case::unusable_beats_failed(&[2, 1], Status::Unusable)]
+    #[case::nothing(&[], Status::Unusable)]
+    fn the_batch_is_as_bad_as_its_worst_file(#[case] keep: &[usize], #[case] want: Status) {
+        let mut all: Vec<Option<FileResult>> = three_files().files.into_iter().map(Some).collect();
+        let g = Grades {
+            files: keep.iter().map(|&i| all[i].take().unwrap()).collect(),
+            notes: vec![],
+        };
+        assert_eq!(g.status(), want);
+        assert_eq!(g.passed(), want == Status::Pass);
+    }
+
+    #[test]
+    fn several_connections_name_the_failed_one() {
+        let mut items = Judged::all(group(four_segment(), None), &Expectations::default());
+        let failing = Judged::all(
+            group(
+                lab(&[(
+                    crate::connection::Role::Client,
+                    Flags::RST | Flags::ACK,
+                    1860,
+                    1860,
+                )]),
+                None,
+            ),
+            &Expectations::default(),
+        );
+        items.extend(failing);
+        let r = FileResult {
+            file: "x".into(),
+            outcome: Ok(items),
+        };
+        let why = r.reason().unwrap();
+        assert!(why.starts_with("connection 2 of 2: termination:"), "{why}");
+    }
+
+    #[rstest]
+    #[case::one_job(1)]
+    #[case::more_jobs_than_entries(8)]
+    fn grade_keeps_the_order_and_reports_progress(#[case] jobs: usize) {
+        // Entries that need no tshark: each is already unusable.
+        let entries: Vec<Entry> = (0..5)
+            .map(|i| {
+                let p = PathBuf::from(format!("f{i}.pcap"));
+                Entry::Unusable(p.clone(), CheckError::NoCaptures { path: p })
+            })
+            .collect();
+        let inputs = Inputs {
+            entries,
+            notes: vec!["kept".to_owned()],
+        };
+        let calls = Mutex::new(Vec::new());
+        let config = GradeConfig {
+            jobs,
+            ..GradeConfig::default()
+        };
+        let g = grade(inputs, &config, &|n| calls.lock().unwrap().push(n));
+        let files: Vec<String> = g
+            .files
+            .iter()
+            .map(|f| f.file.display().to_string())
+            .collect();
+        assert_eq!(
+            files,
+            ["f0.pcap", "f1.pcap", "f2.pcap", "f3.pcap", "f4.pcap"]
+        );
+        let mut calls = calls.into_inner().unwrap();
+        calls.sort();
+        assert_eq!(calls, [1, 2, 3, 4, 5]);
+        assert_eq!(g.notes, ["kept"]);
+    }
+}
