@@ -191,14 +191,20 @@ pub(crate) fn thread_id() -> i64 {
 mod tests {
     use super::*;
 
-    fn is_root() -> bool {
-        unsafe { libc::geteuid() == 0 }
+    /// Whether namespaces may be made here; if not, says so.
+    fn permitted() -> bool {
+        match Namespace::new() {
+            Ok(_) => true,
+            Err(e) => {
+                eprintln!("SKIPPED: {e}");
+                false
+            }
+        }
     }
 
     #[test]
     fn a_namespace_is_its_own_network() {
-        if !is_root() {
-            eprintln!("skipped: network namespaces need root");
+        if !permitted() {
             return;
         }
         let a = Namespace::new().unwrap();
@@ -221,8 +227,7 @@ mod tests {
 
     #[test]
     fn a_failing_command_says_what_it_said() {
-        if !is_root() {
-            eprintln!("skipped: network namespaces need root");
+        if !permitted() {
             return;
         }
         let a = Namespace::new().unwrap();

@@ -96,11 +96,15 @@ fn the_project_ci_runs_what_ci_run_runs() {
         triggers.contains_key("push") && triggers.contains_key("pull_request"),
         "{wf:#}"
     );
-    // The tests capture live on lo: root in a container with the capture capabilities.
+    // The tests capture live on lo (NET_RAW, NET_ADMIN) and build veth links
+    // between network namespaces (SYS_ADMIN): a privileged container, or all three.
     let job = wf["jobs"].as_object().unwrap().values().next().unwrap();
     let options = job["container"]["options"].as_str().unwrap_or_default();
     assert!(
-        options.contains("NET_RAW") && options.contains("NET_ADMIN"),
+        options.contains("--privileged")
+            || ["NET_RAW", "NET_ADMIN", "SYS_ADMIN"]
+                .iter()
+                .all(|c| options.contains(c)),
         "{job:#}"
     );
 }
