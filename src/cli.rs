@@ -260,6 +260,9 @@ struct WatchArgs {
     /// Seconds to watch at most; connections still open then are reported as incomplete.
     #[arg(long, value_name = "S", default_value_t = 30.0)]
     timeout: f64,
+    /// Seconds to wait for the capture to prove it is running, before COMMAND starts.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    start_timeout: f64,
     /// Keep the capture as a pcapng file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
@@ -403,6 +406,7 @@ async fn watch(a: WatchArgs) -> Result<u8> {
     let config = LiveConfig {
         interface: a.interface.clone(),
         save: a.save.clone(),
+        start_timeout: seconds(a.start_timeout, "--start-timeout")?,
         ..LiveConfig::default()
     };
     let mut cap = LiveCapture::start(config, &TcpFilter::Ports(vec![a.port])).await?;

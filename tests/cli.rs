@@ -146,6 +146,8 @@ fn expectations_change_the_exit_code(
 #[case::bad_argument(&["check"], "required")]
 #[case::no_such_command(&["watch", "--port", "9", "--timeout", "5", "--", "/nonexistent/client"], "cannot run `/nonexistent/client`")]
 #[case::no_such_interface(&["watch", "--port", "9", "--interface", "nope0"], "no network interface named `nope0`")]
+#[case::start_timeout(&["watch", "--port", "9", "--start-timeout", "0.000001", "--", "true"], "did not start within 1")]
+#[case::bad_start_timeout(&["watch", "--port", "9", "--start-timeout=-1", "--", "true"], "--start-timeout must be a positive number")]
 fn unusable_input_exits_2_with_one_sentence(#[case] args: &[&str], #[case] says: &str) {
     let args: Vec<String> = args
         .iter()
