@@ -144,6 +144,7 @@ fn expectations_change_the_exit_code(
 #[case::no_tcp(&["check", "@udp-only.pcapng"], "but no TCP")]
 #[case::unused_port(&["check", "@four-segment.pcapng", "--port", "1"], "has no TCP connection on port 1")]
 #[case::bad_argument(&["check"], "required")]
+#[case::device(&["check", "/dev/zero"], "is a device, not a capture file")]
 #[case::no_such_command(&["watch", "--port", "9", "--timeout", "5", "--", "/nonexistent/client"], "cannot run `/nonexistent/client`")]
 #[case::no_such_interface(&["watch", "--port", "9", "--interface", "nope0"], "no network interface named `nope0`")]
 #[case::start_timeout(&["watch", "--port", "9", "--start-timeout", "0.000001", "--", "true"], "did not start within 1")]

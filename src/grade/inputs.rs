@@ -211,7 +211,7 @@ fn folder_unreadable(path: &Path, cause: io::Error) -> CheckError {
     }
 }
 
-fn not_a_file(path: &Path, m: &Metadata) -> CheckError {
+pub(crate) fn not_a_file(path: &Path, m: &Metadata) -> CheckError {
     let t = m.file_type();
     let kind = if t.is_fifo() {
         "FIFO (named pipe)"

@@ -101,6 +101,12 @@ pub fn check_file(
     port: Option<u16>,
     expect: &Expectations,
 ) -> Result<Vec<Judged>, CheckError> {
+    // Opening a FIFO would wait for a writer forever.
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() && !m.is_dir() {
+            return Err(inputs::not_a_file(path, &m));
+        }
+    }
     let file = capture::read_file(path, port)?;
     if file.tcp_segments == 0 {
         return Err(CheckError::NoTcp {
