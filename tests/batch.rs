@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use rstest::rstest;
 use serde_json::Value;
 
-// Only the runner is used here; the other helpers serve tests/cli.rs.
-#[allow(dead_code)]
 mod common;
 use common::tcplab;
 

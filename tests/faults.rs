@@ -126,28 +126,10 @@ fn serve_on_a_port_in_use_exits_2() {
 /// grant capture rights. Needs root (to drop to `nobody`) and setpriv.
 #[test]
 fn without_capture_rights_the_error_says_how_to_get_them() {
-    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
-    {
-        eprintln!(
-            "SKIPPED without_capture_rights_the_error_says_how_to_get_them: needs root and setpriv to run as nobody"
-        );
+    let Some((code, stderr)) = common::tcplab_as_nobody(&["run"]) else {
         return;
-    }
-    // A copy nobody can reach, whatever the permissions of the checkout.
-    let dir = tempfile::tempdir().unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.path().join("tcplab");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("tcplab"), &bin).unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&bin)
-        .arg("run")
-        .env("HOME", "/tmp")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    };
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is not permitted"), "{stderr}");
     assert!(
         stderr.contains("setcap cap_net_raw,cap_net_admin=eip"),

@@ -1,10 +1,7 @@
 //! The lab over a real two-namespace veth link (root only): segmentation at
 //! MTU 1500, a deterministic loss and its retransmission, random loss.
 
-#[allow(dead_code)] // each test binary uses some of the shared helpers
 mod common;
-
-use std::process::Command;
 
 use common::tcplab;
 use rstest::rstest;
@@ -177,10 +174,6 @@ async fn random_loss_is_recovered_and_the_close_stays_four_segments(#[values(5, 
     );
 }
 
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Every process and thread still in one of these network namespaces (by inode).
 fn holders_of(namespaces: &[u64]) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
@@ -333,23 +326,10 @@ fn a_sweep_over_the_link_segments_every_size() {
 /// Without root, one sentence and exit code 2 (run as `nobody`).
 #[test]
 fn without_root_the_link_says_so() {
-    if !is_root() || Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: needs root and setpriv to run as nobody");
+    let Some((code, stderr)) = common::tcplab_as_nobody(&["run", "--link", "veth"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.path().join("tcplab");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("tcplab"), &bin).unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&bin)
-        .args(["run", "--link", "veth"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    };
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("only root may create"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }

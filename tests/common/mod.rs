@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests that run the `tcplab` binary.
+//! Each test binary compiles this module and uses some of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +20,34 @@ pub fn tcplab(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs a copy of tcplab as `nobody` (uid 65534, through setpriv) and
+/// returns (exit code, stderr); `None`, saying why, where that is not
+/// possible (not root, no setpriv).
+pub fn tcplab_as_nobody(args: &[&str]) -> Option<(i32, String)> {
+    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("SKIPPED: needs root and setpriv to run tcplab as nobody");
+        return None;
+    }
+    // A copy nobody can reach, whatever the permissions of the checkout.
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("tcplab");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("tcplab"), &bin).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(args)
+        .env("HOME", "/tmp")
+        .output()
+        .unwrap();
+    Some((
+        out.status.code().expect("tcplab exited by a signal"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
