@@ -277,7 +277,7 @@ impl Lab {
     /// Runs the lab inside a shared capture [`Session`]: the server binds the
     /// session's own loopback address (the lab's bind port is kept), and only
     /// this lab's connection is returned. IPv4 only; [`Lab::save`] and the
-    /// lab's capture settings do not apply.
+    /// lab's capture settings and link do not apply (a session captures loopback).
     pub async fn run_in(&self, session: &Session) -> Result<LabRun, LabError> {
         let t0 = Instant::now();
         let listener = self
