@@ -103,14 +103,15 @@ impl Transfer {
                 .max()
                 .unwrap_or(0)
         };
+        let dups = duplicate_acks(conn);
         Transfer {
             client_mss: syn_mss(Role::Client),
             server_mss: syn_mss(Role::Server),
             client_largest: largest(Role::Client),
             server_largest: largest(Role::Server),
             messages: messages(conn),
-            retransmissions: retransmissions(conn),
-            duplicate_acks: duplicate_acks(conn).len(),
+            retransmissions: retransmissions(conn, &dups),
+            duplicate_acks: dups.len(),
             sack_segments: conn
                 .steps
                 .iter()
@@ -182,8 +183,8 @@ fn duplicate_acks(conn: &Connection) -> Vec<usize> {
     out
 }
 
-fn retransmissions(conn: &Connection) -> Vec<Retransmission> {
-    let dups = duplicate_acks(conn);
+/// Every retransmission; `dups` are the indices of the duplicate ACKs.
+fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
     let steps = &conn.steps;
     let overlaps = |a: &Step, b: &Step| {
         let (a0, a1) = (
