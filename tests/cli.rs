@@ -301,18 +301,7 @@ fn serve_close_delay_decides_the_close(#[case] delay: &str, #[case] kind: &str) 
          for n in (479, 1380):\n    s.sendall(b'A' * n)\n    got = 0\n    \
          while got < n:\n        got += len(s.recv(65536))\ns.close()\n"
     );
-    let (code, out, err) = tcplab(&[
-        "watch",
-        "--port",
-        &port.to_string(),
-        "--timeout",
-        "10",
-        "--json",
-        "--",
-        "python3",
-        "-c",
-        &client,
-    ]);
+    let (code, out, err) = common::watch_python(port, &client);
     drop(server);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
     assert_eq!(code, 0, "{v:#}\n{err}");

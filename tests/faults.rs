@@ -77,19 +77,7 @@ fn a_client_that_dies_mid_exchange_gives_reset() {
          os.kill(os.getpid(), signal.SIGKILL)\n"
     );
     let t = Instant::now();
-    let port_arg = port.to_string();
-    let (code, stdout, stderr) = common::tcplab(&[
-        "watch",
-        "--port",
-        &port_arg,
-        "--timeout",
-        "10",
-        "--json",
-        "--",
-        "python3",
-        "-c",
-        &client,
-    ]);
+    let (code, stdout, stderr) = common::watch_python(port, &client);
     drop(server);
     let v: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));

@@ -50,6 +50,22 @@ pub fn tcplab_as_nobody(args: &[&str]) -> Option<(i32, String)> {
     ))
 }
 
+/// `tcplab watch --port PORT --timeout 10 --json -- python3 -c SCRIPT`.
+pub fn watch_python(port: u16, script: &str) -> (i32, String, String) {
+    tcplab(&[
+        "watch",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "10",
+        "--json",
+        "--",
+        "python3",
+        "-c",
+        script,
+    ])
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
