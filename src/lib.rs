@@ -13,27 +13,34 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules, from the wire up:
-//! - [`segment`]: one TCP segment, from tshark's fields;
-//! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers, history;
+//! The layers, from the wire up; each imports only from those above it in
+//! this list:
+//! - [`wire`]: one TCP segment from tshark's fields (flags, numbers, options);
+//! - [`net`]: anonymous network namespaces and the veth link;
+//! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers,
+//!   Zeek's history, the ladder diagram;
 //! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs, SACK;
-//! - [`verdict`]: handshake, data acknowledged, termination, against expectations;
-//! - [`capture`]: live capture (tcpdump into tshark) and capture files;
-//! - [`netns`]: anonymous network namespaces, held by a file descriptor;
-//! - [`link`]: a two-namespace veth link with MTU, loss and rate;
+//! - [`verdict`]: the lab's questions (handshake, data, termination) as
+//!   checks against expectations, a diagnosis, and [`verdict::Judged`];
+//! - [`report`]: text, JSON and SVG reports of judged connections;
+//! - [`capture`]: tcpdump and tshark, live captures, sessions, watches, files;
 //! - [`lab`]: the in-process echo lab, on loopback or over a link;
-//! - [`grade`]: many capture files checked in one go, with a summary table, JSON and CSV;
-//! - [`report`]: the ladder diagram.
+//! - [`sweep`]: many labs over payload sizes, with CSV, JSON and a plot;
+//! - [`grade`]: many capture files checked in one go, with a summary table,
+//!   JSON, CSV and pictures;
+//! - `testing` (feature `test-support`): segment builders for tests.
 #![deny(missing_docs)]
 
 pub mod capture;
 pub mod connection;
 pub mod grade;
 pub mod lab;
-pub mod link;
-pub mod netns;
+pub mod net;
 pub mod report;
-pub mod segment;
 pub mod sweep;
+mod sys;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod transfer;
 pub mod verdict;
+pub mod wire;

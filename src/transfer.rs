@@ -9,12 +9,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::connection::{Connection, Role, Step, seq_ge};
+use crate::connection::{Connection, Role, Step};
+use crate::wire::seq::seq_ge;
 
 /// What made a sender retransmit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetransmissionKind {
     /// The peer's duplicate ACKs or SACK blocks had said the bytes were
@@ -35,7 +36,7 @@ impl fmt::Display for RetransmissionKind {
 }
 
 /// One retransmitted segment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Retransmission {
     /// Its frame.
     pub frame: u64,
@@ -55,7 +56,7 @@ pub struct Retransmission {
 
 /// One message: a run of one end's payload not interrupted by the other
 /// end's payload, each byte counted once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Who sent it.
     pub from: Role,
@@ -66,7 +67,7 @@ pub struct Message {
 }
 
 /// The transfer facts of one connection.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transfer {
     /// MSS the client announced in its SYN.
     pub client_mss: Option<u16>,
@@ -242,8 +243,8 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
 mod tests {
     use super::*;
     use crate::connection::group;
-    use crate::connection::tests::{four_segment, seg};
-    use crate::segment::Flags;
+    use crate::testing::{four_segment, seg};
+    use crate::wire::Flags;
 
     #[test]
     fn the_lab_sheet_has_two_messages_each_way_and_no_loss() {

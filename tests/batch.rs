@@ -28,8 +28,7 @@ fn put(root: &Path, name: &str, fixture_name: &str) {
 }
 
 fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(s(path)).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::S_IRWXU).unwrap();
 }
 
 /// Bytes that are no capture format (a fixed xorshift sequence).

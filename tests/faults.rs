@@ -9,15 +9,15 @@ use assert_cmd::cargo::CommandCargoExt;
 use tcplab::capture::{CaptureError, LiveCapture, LiveConfig, TcpFilter};
 
 mod common;
-use common::free_port;
+use common::{free_port, kill9};
 
 #[tokio::test]
 async fn tshark_killed_mid_capture_is_reported_not_waited_for() {
     let mut cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
         .await
         .expect("capture starts");
-    let tshark = cap.tshark_pid().unwrap();
-    unsafe { libc::kill(tshark as i32, libc::SIGKILL) };
+    let tshark = cap.pids().1.unwrap();
+    kill9(tshark);
     let t = Instant::now();
     let err = cap
         .wait_until("nothing", Some(Duration::from_secs(20)), |_| false)
@@ -36,7 +36,7 @@ async fn tshark_killed_mid_capture_is_reported_not_waited_for() {
         "took {:?}",
         t.elapsed()
     );
-    let tcpdump = cap.tcpdump_pid().unwrap();
+    let tcpdump = cap.pids().0.unwrap();
     drop(cap);
     assert!(!std::path::Path::new(&format!("/proc/{tcpdump}")).exists());
 }
@@ -46,7 +46,7 @@ async fn tcpdump_killed_mid_capture_is_reported_not_waited_for() {
     let mut cap = LiveCapture::start(LiveConfig::default(), &TcpFilter::Ports(vec![9]))
         .await
         .expect("capture starts");
-    unsafe { libc::kill(cap.tcpdump_pid().unwrap() as i32, libc::SIGKILL) };
+    kill9(cap.pids().0.unwrap());
     let err = cap
         .wait_until("nothing", Some(Duration::from_secs(20)), |_| false)
         .await
@@ -126,19 +126,25 @@ fn without_capture_rights_the_error_says_how_to_get_them() {
     assert!(stderr.contains("wireshark"), "{stderr}");
 }
 
-/// Children of this process named `name`.
-fn children_named(name: &str) -> Vec<i32> {
+/// Children of this process named `name` whose command line mentions
+/// `marker`: other tests of this binary run captures of their own at the
+/// same time, so a test counts only the processes it started.
+fn children_named(name: &str, marker: &str) -> Vec<i32> {
     let me = std::process::id().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter_map(|stat| {
+        .filter_map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            Some((stat, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+        })
+        .filter_map(|(stat, cmdline)| {
             // pid (comm) state ppid ...
             let (pid, rest) = stat.split_once(" (")?;
             let (comm, rest) = rest.rsplit_once(") ")?;
             let ppid = rest.split_whitespace().nth(1)?;
-            (comm == name && ppid == me).then(|| pid.parse().ok())?
+            (comm == name && ppid == me && cmdline.contains(marker)).then(|| pid.parse().ok())?
         })
         .collect()
 }
@@ -164,10 +170,17 @@ fn open_sockets_on(port: u16) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
     let port = free_port();
+    // The capture is saved into a folder of this test's own, which tshark's
+    // command line names: so the test finds its own tshark, and tcpdump by
+    // its filter on this test's port.
+    let dir = tempfile::tempdir().unwrap();
+    let tshark_marker = dir.path().to_str().unwrap().to_owned();
+    let tcpdump_marker = format!("tcp port {port}");
     // 64 messages of 1 MiB, each echoed in full: long enough to kill tshark mid-exchange.
     let lab = tcplab::lab::Lab::new()
         .bind(([127, 0, 0, 1], port).into())
         .payloads(vec![1 << 20; 64])
+        .save(dir.path().join("lab.pcapng"))
         .io_timeout(Duration::from_secs(60));
     let running = tokio::spawn(async move { lab.run().await });
     // The exchange has begun (so the capture was proven running) once the
@@ -181,9 +194,9 @@ async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
         assert!(!running.is_finished(), "the lab ended before it connected");
         tokio::task::yield_now().await;
     }
-    let tsharks = children_named("tshark");
+    let tsharks = children_named("tshark", &tshark_marker);
     assert_eq!(tsharks.len(), 1, "{tsharks:?}");
-    unsafe { libc::kill(tsharks[0], libc::SIGKILL) };
+    kill9(tsharks[0] as u32);
     let err = tokio::time::timeout(Duration::from_secs(60), running)
         .await
         .expect("the lab does not hang")
@@ -194,7 +207,9 @@ async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
         "{err}"
     );
     assert_eq!(open_sockets_on(port), Vec::<String>::new());
-    tcplab::capture::reap_stopped();
-    assert_eq!(children_named("tshark"), Vec::<i32>::new());
-    assert_eq!(children_named("tcpdump"), Vec::<i32>::new());
+    assert_eq!(children_named("tshark", &tshark_marker), Vec::<i32>::new());
+    assert_eq!(
+        children_named("tcpdump", &tcpdump_marker),
+        Vec::<i32>::new()
+    );
 }

@@ -7,15 +7,14 @@ use common::tcplab;
 use rstest::rstest;
 use tcplab::connection::Role;
 use tcplab::lab::{Lab, LabRun};
-use tcplab::link::LinkConfig;
-use tcplab::link::VethLink;
+use tcplab::net::link::{LinkConfig, VethLink};
 use tcplab::transfer::RetransmissionKind;
 use tcplab::verdict::TerminationKind;
 
 /// Whether this process may create network namespaces; if not, says why the
 /// test is skipped (never silently).
 fn namespaces_permitted() -> bool {
-    match tcplab::netns::Namespace::new() {
+    match tcplab::net::netns::Namespace::new() {
         Ok(_) => true,
         Err(e) => {
             eprintln!("SKIPPED: {e}");
@@ -211,12 +210,12 @@ async fn nothing_of_the_link_outlives_it_not_even_after_a_panic() {
         link.client_ns().id().unwrap(),
     ];
     let capture = tcplab::capture::LiveCapture::start(
-        link.capture_config(tcplab::capture::LiveConfig::default()),
+        tcplab::capture::LiveConfig::default().over(&link),
         &tcplab::capture::TcpFilter::All,
     )
     .await
     .unwrap();
-    let tcpdump = capture.tcpdump_pid().unwrap();
+    let tcpdump = capture.pids().0.unwrap();
     assert!(
         holders_of(&ids)
             .iter()

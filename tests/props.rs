@@ -3,9 +3,10 @@
 
 use proptest::prelude::*;
 use tcplab::connection::group;
-use tcplab::report::{Judged, json, text};
-use tcplab::segment::{FIELDS, Flags, Segment};
-use tcplab::verdict::{CloseExpectation, Expectations, TerminationKind, Verdict};
+use tcplab::report::json::JsonReport;
+use tcplab::report::text;
+use tcplab::verdict::{CloseExpectation, Expectations, Judged, TerminationKind};
+use tcplab::wire::{FIELDS, Flags, Segment};
 
 /// Field values: mostly plausible numbers and addresses, sometimes junk.
 fn value() -> impl Strategy<Value = String> {
@@ -47,7 +48,7 @@ fn segment() -> impl Strategy<Value = Segment> {
                 time: 0.0,
                 src: src.parse().unwrap(),
                 dst: dst.parse().unwrap(),
-                flags: Flags(u16::from(flags)),
+                flags: Flags::from_bits(u16::from(flags)),
                 seq_raw: seq % 5000,
                 ack_raw: ack % 5000,
                 tshark_seq: None,
@@ -80,19 +81,17 @@ proptest! {
         let conns = group(segs, None);
         for c in &conns {
             let _ = c.history();
-            let _ = c.ladder();
+            let _ = c.to_string();
             let _ = c.is_over();
             for close in [CloseExpectation::Orderly, CloseExpectation::Exactly(TerminationKind::FourSegment)] {
                 let expect = Expectations { close, no_retransmissions: true, messages: Some(vec![479, 1380]), first_data_ack: Some(480), ..Default::default() };
-                let v = Verdict::judge(c, &expect);
-                let _ = v.clone().ensure(c);
+                let _ = Judged::new(c.clone(), &expect).ensure();
             }
         }
         let items = Judged::all(conns, &Expectations::default());
         let mut sink = Vec::new();
         text::write_text(&mut sink, &items).unwrap();
-        json::write_json(&mut sink, &items).unwrap();
-        let pairs: Vec<_> = items.iter().map(|j| (&j.connection, &j.verdict)).collect();
-        let _ = tcplab::report::svg::render_svg(&pairs);
+        JsonReport::new(&items).write(&mut sink).unwrap();
+        let _ = tcplab::report::svg::render_svg(&items);
     }
 }

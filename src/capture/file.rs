@@ -1,22 +1,12 @@
-//! Reading a pcap or pcapng file: its shape is checked first (empty, not a
-//! capture, cut short), then tshark dissects it.
+//! Reading a pcap or pcapng file: its shape is checked first
+//! ([`super::shape`]), then tshark dissects it.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::CaptureError;
-use super::tshark::{self, Item, ReadError};
-use crate::connection::{Connection, Connections};
-
-/// The container format of a capture file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// libpcap, microsecond or nanosecond timestamps.
-    Pcap,
-    /// pcapng, Wireshark's default.
-    Pcapng,
-}
+use super::shape::{Format, check_shape};
+use super::tshark::{self, ReadError};
+use super::{CaptureError, Intake};
+use crate::connection::Connection;
 
 /// What a capture file held.
 #[derive(Clone, Debug)]
@@ -33,138 +23,15 @@ pub struct FileCapture {
     pub connections: Vec<Connection>,
 }
 
-/// Checks that `path` is a complete pcap or pcapng file and returns its format.
-pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
-    let unreadable = |cause| CaptureError::FileUnreadable {
-        path: path.to_owned(),
-        cause,
-    };
-    let file = File::open(path).map_err(unreadable)?;
-    let size = file.metadata().map_err(unreadable)?.len();
-    if size == 0 {
-        return Err(CaptureError::FileEmpty {
-            path: path.to_owned(),
-        });
-    }
-    let mut r = BufReader::new(file);
-    let mut head = [0u8; 12];
-    let n = read_up_to(&mut r, &mut head).map_err(unreadable)?;
-    let magic = &head[..n.min(4)];
-    let not_a_capture = || CaptureError::NotACapture {
-        path: path.to_owned(),
-        magic: magic
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let truncated = |offset| CaptureError::Truncated {
-        path: path.to_owned(),
-        offset,
-        size,
-    };
-    let pcap_le = [[0xd4, 0xc3, 0xb2, 0xa1], [0x4d, 0x3c, 0xb2, 0xa1]];
-    let pcap_be = [[0xa1, 0xb2, 0xc3, 0xd4], [0xa1, 0xb2, 0x3c, 0x4d]];
-    if n >= 4 && (pcap_le.iter().any(|m| m == magic) || pcap_be.iter().any(|m| m == magic)) {
-        let le = pcap_le.iter().any(|m| m == magic);
-        if size < 24 {
-            return Err(truncated(0));
-        }
-        let mut offset = 24u64;
-        r.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
-        let mut rec = [0u8; 16];
-        while offset < size {
-            if size - offset < 16 {
-                return Err(truncated(offset));
-            }
-            r.read_exact(&mut rec).map_err(unreadable)?;
-            let b = [rec[8], rec[9], rec[10], rec[11]];
-            let incl = u64::from(if le {
-                u32::from_le_bytes(b)
-            } else {
-                u32::from_be_bytes(b)
-            });
-            if offset + 16 + incl > size {
-                return Err(truncated(offset));
-            }
-            r.seek_relative(incl as i64).map_err(unreadable)?;
-            offset += 16 + incl;
-        }
-        return Ok(Format::Pcap);
-    }
-    if n >= 4 && magic == [0x0a, 0x0d, 0x0d, 0x0a] {
-        if n < 12 {
-            return Err(truncated(0));
-        }
-        let le = match head[8..12] {
-            [0x4d, 0x3c, 0x2b, 0x1a] => true,
-            [0x1a, 0x2b, 0x3c, 0x4d] => false,
-            _ => return Err(not_a_capture()),
-        };
-        let mut offset = 0u64;
-        let mut block = [0u8; 8];
-        r.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-        while offset < size {
-            if size - offset < 12 {
-                return Err(truncated(offset));
-            }
-            r.read_exact(&mut block).map_err(unreadable)?;
-            let b = [block[4], block[5], block[6], block[7]];
-            let len = u64::from(if le {
-                u32::from_le_bytes(b)
-            } else {
-                u32::from_be_bytes(b)
-            });
-            if len < 12 || len % 4 != 0 {
-                return Err(truncated(offset));
-            }
-            if offset + len > size {
-                return Err(truncated(offset));
-            }
-            r.seek_relative(len as i64 - 8).map_err(unreadable)?;
-            offset += len;
-        }
-        return Ok(Format::Pcapng);
-    }
-    Err(not_a_capture())
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
 /// Reads every TCP connection in a pcap or pcapng file. `server_port` names
 /// the server's port where a connection's SYN is missing.
 pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, CaptureError> {
     let format = check_shape(path)?;
-    let mut connections = Connections::new(server_port);
-    let (mut packets, mut tcp_segments) = (0u64, 0u64);
-    let mut field_error = None;
-    let result = tshark::read_all(path, |item| {
-        packets += 1;
-        match item {
-            Ok(Item::Segment(s)) => {
-                tcp_segments += 1;
-                connections.push(s);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                field_error.get_or_insert(e);
-            }
-        }
-    });
-    match result {
-        Err(ReadError::Spawn(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(CaptureError::TsharkMissing);
-        }
-        Err(ReadError::Spawn(e)) => return Err(CaptureError::io("starting tshark")(e)),
+    let mut intake = Intake::new(server_port);
+    match tshark::read_all(path, |item| {
+        intake.take(item);
+    }) {
+        Err(ReadError::Spawn(e)) => return Err(e),
         Err(ReadError::Tshark(detail)) => {
             return Err(CaptureError::TsharkFailed {
                 path: path.to_owned(),
@@ -173,67 +40,14 @@ pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, C
         }
         Ok(()) => {}
     }
-    if let Some(e) = field_error {
+    if let Some(e) = intake.field_error {
         return Err(e.into());
     }
     Ok(FileCapture {
         path: path.to_owned(),
         format,
-        packets,
-        tcp_segments,
-        connections: connections.into_vec(),
+        packets: intake.packets,
+        tcp_segments: intake.tcp_segments,
+        connections: intake.connections.into_vec(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rstest::rstest;
-    use std::io::Write;
-
-    fn pcap(records: &[&[u8]]) -> Vec<u8> {
-        let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-        v.extend([0; 8]);
-        v.extend(65535u32.to_le_bytes());
-        v.extend(1u32.to_le_bytes());
-        for r in records {
-            v.extend([0; 8]);
-            v.extend((r.len() as u32).to_le_bytes());
-            v.extend((r.len() as u32).to_le_bytes());
-            v.extend(*r);
-        }
-        v
-    }
-
-    fn write(bytes: &[u8]) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(bytes).unwrap();
-        f
-    }
-
-    #[test]
-    fn complete_pcap_is_accepted() {
-        let f = write(&pcap(&[&[1, 2, 3], &[4; 60]]));
-        assert_eq!(check_shape(f.path()).unwrap(), Format::Pcap);
-    }
-
-    #[rstest]
-    #[case::empty(vec![], "is empty")]
-    #[case::text(b"hello, this is not a capture\n".to_vec(), "is not a pcap or pcapng capture")]
-    #[case::cut_in_record(pcap(&[&[1, 2, 3], &[4; 60]])[..70].to_vec(), "cut short")]
-    #[case::cut_in_header(pcap(&[&[1, 2, 3]])[..30].to_vec(), "cut short")]
-    #[case::pcapng_cut(vec![0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0], "cut short")]
-    fn bad_files_are_named(#[case] bytes: Vec<u8>, #[case] text: &str) {
-        let f = write(&bytes);
-        let err = check_shape(f.path()).unwrap_err().to_string();
-        assert!(err.contains(text), "{err}");
-    }
-
-    #[test]
-    fn a_missing_file_is_named() {
-        let err = check_shape(Path::new("/nonexistent/lab.pcapng"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("/nonexistent/lab.pcapng"), "{err}");
-    }
 }

@@ -1,5 +1,6 @@
 //! A live capture: tcpdump (immediate mode) writes into a FIFO that tshark
-//! reads through rtshark.
+//! reads through rtshark, so each segment reaches tcplab about half a
+//! millisecond after it was sent.
 //!
 //! **Proven running.** tcplab sends UDP probes to a socket of its own, which
 //! the capture filter admits, every few milliseconds until one comes back out
@@ -16,24 +17,25 @@
 //! kills tcpdump and tshark and waits for both.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::CaptureError;
-use super::tshark::{self, Event, Item};
+use super::probe::{ProbeRoute, probe_payload, probe_sockets};
+use super::tcpdump::Tcpdump;
+use super::tshark::{self, Event};
+use super::{CaptureError, Intake};
 use crate::connection::Connections;
-use crate::netns::Namespace;
-use crate::segment::FieldError;
+use crate::net::link::VethLink;
+use crate::net::netns::Namespace;
 
 /// How to capture.
 #[derive(Clone, Debug)]
@@ -64,20 +66,6 @@ pub struct LiveConfig {
     pub probe_route: Option<ProbeRoute>,
 }
 
-/// How probes cross a link between two namespaces: sent from `from_addr`
-/// in `from` to a socket on `to_addr` in `to`.
-#[derive(Clone, Debug)]
-pub struct ProbeRoute {
-    /// The sending side's namespace.
-    pub from: Arc<Namespace>,
-    /// The sender's address.
-    pub from_addr: IpAddr,
-    /// The receiving side's namespace.
-    pub to: Arc<Namespace>,
-    /// The receiver's address.
-    pub to_addr: IpAddr,
-}
-
 impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig {
@@ -91,6 +79,25 @@ impl Default for LiveConfig {
             probe_addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
             namespace: None,
             probe_route: None,
+        }
+    }
+}
+
+impl LiveConfig {
+    /// This configuration set to capture on `link`'s server end (in the
+    /// server's namespace), with probes sent from the client's namespace
+    /// across the link.
+    pub fn over(self, link: &VethLink) -> LiveConfig {
+        LiveConfig {
+            interface: link.server_interface().to_owned(),
+            namespace: Some(Arc::clone(link.server_ns())),
+            probe_route: Some(ProbeRoute {
+                from: Arc::clone(link.client_ns()),
+                from_addr: link.client_addr(),
+                to: Arc::clone(link.server_ns()),
+                to_addr: link.server_addr(),
+            }),
+            ..self
         }
     }
 }
@@ -109,38 +116,22 @@ pub struct Captured {
 /// A running capture. See the module documentation.
 pub struct LiveCapture {
     config: LiveConfig,
-    tcpdump: Option<Child>,
-    tcpdump_stderr: Arc<Mutex<String>>,
-    stderr_thread: Option<JoinHandle<()>>,
+    tcpdump: Tcpdump,
     reader: Option<JoinHandle<()>>,
     tshark_pid: Option<u32>,
     rx: mpsc::UnboundedReceiver<Event>,
     tshark_end: Option<Result<(), String>>,
     probe: UdpSocket,
-    probe_target: std::net::SocketAddr,
+    probe_target: SocketAddr,
     probe_sink: Option<UdpSocket>,
     next_token: u64,
     probes_seen: BTreeSet<u64>,
-    connections: Connections,
-    packets: u64,
-    field_error: Option<FieldError>,
+    intake: Intake,
     saving: Option<tempfile::NamedTempFile>,
     _dir: tempfile::TempDir,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(5);
-
-/// Reader threads of stopped captures whose killed tshark is still being reaped.
-static DETACHED: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
-
-/// Waits until every tshark that [`LiveCapture::stop`] killed has been
-/// reaped. Call it before the process exits, so that no zombie outlives it.
-pub fn reap_stopped() {
-    let pending = std::mem::take(&mut *DETACHED.lock().unwrap());
-    for h in pending {
-        let _ = h.join();
-    }
-}
 
 /// Which TCP traffic a capture admits (tcplab's probes are always admitted).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,8 +173,11 @@ impl LiveCapture {
             .tempdir()
             .map_err(CaptureError::io("creating a temporary directory"))?;
         let fifo = dir.path().join("capture.pcap");
-        mkfifo(&fifo)?;
-
+        nix::unistd::mkfifo(
+            &fifo,
+            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+        )
+        .map_err(|e| CaptureError::io("creating the capture FIFO")(e.into()))?;
         // Written to a temporary file beside the target, kept only when the
         // capture stops cleanly.
         let saving = match &config.save {
@@ -204,43 +198,16 @@ impl LiveCapture {
             ),
             None => None,
         };
-        let mut tcpdump = spawn_tcpdump(&config, &filter.bpf(probe_port), &fifo)?;
-        let shark = match tshark::spawn(&fifo, saving.as_ref().map(|f| f.path())) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = tcpdump.kill();
-                let _ = tcpdump.wait();
-                return Err(match e.kind() {
-                    std::io::ErrorKind::NotFound => CaptureError::TsharkMissing,
-                    _ => CaptureError::io("starting tshark")(e),
-                });
-            }
-        };
+        let tcpdump = Tcpdump::spawn(&config, &filter.bpf(probe_port), &fifo)?;
+        let shark = tshark::spawn(&fifo, saving.as_ref().map(|f| f.path()))?;
         let tshark_pid = shark.pid();
         let (tx, rx) = mpsc::unbounded_channel();
         let reader = tshark::reader_thread(shark, Some(probe_port), move |e| {
             let _ = tx.send(e);
         });
-        let tcpdump_stderr = Arc::new(Mutex::new(String::new()));
-        let stderr_thread = tcpdump.stderr.take().map(|mut pipe| {
-            let sink = Arc::clone(&tcpdump_stderr);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 1024];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            })
-        });
         let mut cap = LiveCapture {
             config,
-            tcpdump: Some(tcpdump),
-            tcpdump_stderr,
-            stderr_thread,
+            tcpdump,
             reader: Some(reader),
             tshark_pid,
             rx,
@@ -250,9 +217,7 @@ impl LiveCapture {
             probe_sink,
             next_token: 0,
             probes_seen: BTreeSet::new(),
-            connections: Connections::default(),
-            packets: 0,
-            field_error: None,
+            intake: Intake::new(None),
             saving,
             _dir: dir,
         };
@@ -266,9 +231,9 @@ impl LiveCapture {
         while self.probes_seen.is_empty() {
             tokio::select! {
                 _ = tick.tick() => {
-                    self.check_tcpdump()?;
+                    self.tcpdump.check()?;
                     if Instant::now() >= deadline {
-                        let said = self.tcpdump_said();
+                        let said = self.tcpdump.said();
                         return Err(CaptureError::StartTimeout {
                             interface: self.config.interface.clone(),
                             waited: self.config.start_timeout,
@@ -276,7 +241,7 @@ impl LiveCapture {
                             detail: format!(
                                 "{}; tshark delivered {} packet(s), no probe among them",
                                 if said.is_empty() { String::new() } else { format!(": tcpdump said `{said}`") },
-                                self.packets
+                                self.intake.packets
                             ),
                         });
                     }
@@ -292,7 +257,7 @@ impl LiveCapture {
         let token = self.next_token;
         self.next_token += 1;
         self.probe
-            .send_to(&tshark::probe_payload(token), self.probe_target)
+            .send_to(&probe_payload(token), self.probe_target)
             .await
             .map_err(CaptureError::io("sending a capture probe"))?;
         // Drain the probes that arrived (at the probe socket itself, or at
@@ -305,51 +270,17 @@ impl LiveCapture {
 
     async fn handle(&mut self, ev: Option<Event>) -> Result<(), CaptureError> {
         match ev {
-            Some(Event::Item(Ok(Item::Segment(s)))) => {
-                self.packets += 1;
-                self.connections.push(s);
-            }
-            Some(Event::Item(Ok(Item::Probe(t)))) => {
-                self.packets += 1;
-                self.probes_seen.insert(t);
-            }
-            Some(Event::Item(Ok(Item::Other))) => self.packets += 1,
-            Some(Event::Item(Err(e))) => {
-                self.field_error.get_or_insert(e);
+            Some(Event::Item(item)) => {
+                if let Some(token) = self.intake.take(item) {
+                    self.probes_seen.insert(token);
+                }
+                Ok(())
             }
             Some(Event::End(r)) => {
                 self.tshark_end = Some(r.clone());
-                return Err(self.why_tshark_ended(r.err()).await);
+                Err(self.why_tshark_ended(r.err()).await)
             }
-            None => return Err(self.why_tshark_ended(None).await),
-        }
-        Ok(())
-    }
-
-    /// Fails if tcpdump has exited, saying why in its own words.
-    fn check_tcpdump(&mut self) -> Result<(), CaptureError> {
-        let Some(child) = self.tcpdump.as_mut() else {
-            return Ok(());
-        };
-        match child.try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) if status.success() => Err(CaptureError::ToolDied {
-                // tcpdump exits cleanly only when told to, or when its
-                // reader, tshark, has gone.
-                tool: "tshark",
-                detail: "it stopped reading the capture (tcpdump's output pipe broke)".to_owned(),
-            }),
-            Ok(Some(status)) => {
-                if let Some(t) = self.stderr_thread.take() {
-                    let _ = t.join();
-                }
-                Err(classify_tcpdump_failure(
-                    &self.config.interface,
-                    &self.tcpdump_said(),
-                    &status.to_string(),
-                ))
-            }
-            Err(e) => Err(CaptureError::io("checking on tcpdump")(e)),
+            None => Err(self.why_tshark_ended(None).await),
         }
     }
 
@@ -364,24 +295,14 @@ impl LiveCapture {
         };
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {
-            match self.tcpdump.as_mut().map(Child::try_wait) {
-                Some(Ok(Some(status))) if !status.success() => {
-                    return self.check_tcpdump().err().unwrap_or(tshark_died);
-                }
-                Some(Ok(None)) if Instant::now() < deadline => {
+            match self.tcpdump.failed() {
+                Some(true) => return self.tcpdump.check().err().unwrap_or(tshark_died),
+                Some(false) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 _ => return tshark_died,
             }
         }
-    }
-
-    fn tcpdump_said(&self) -> String {
-        let text = self.tcpdump_stderr.lock().unwrap();
-        text.lines()
-            .filter(|l| !l.starts_with("listening on") && !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("; ")
     }
 
     /// Sends a fence probe now and returns its token: every packet sent
@@ -396,14 +317,14 @@ impl LiveCapture {
         self.probes_seen.range(token..).next().is_some()
     }
 
-    /// Checks that tcpdump is still running.
-    pub fn check_alive(&mut self) -> Result<(), CaptureError> {
-        self.check_tcpdump()
+    /// Fails if tcpdump has stopped.
+    pub(crate) fn check_alive(&mut self) -> Result<(), CaptureError> {
+        self.tcpdump.check()
     }
 
     /// The connections captured so far.
     pub fn connections(&self) -> &Connections {
-        &self.connections
+        &self.intake.connections
     }
 
     /// Sends a fence probe, then waits until it came back through the
@@ -423,13 +344,13 @@ impl LiveCapture {
         let mut resend = tokio::time::interval(Duration::from_millis(50));
         resend.tick().await;
         loop {
-            if self.fence_passed(fence) && done(&self.connections) {
+            if self.fence_passed(fence) && done(&self.intake.connections) {
                 return Ok(());
             }
             tokio::select! {
                 ev = self.rx.recv() => self.handle(ev).await?,
                 _ = resend.tick() => {
-                    self.check_tcpdump()?;
+                    self.tcpdump.check()?;
                     self.send_probe().await?;
                 }
                 _ = sleep_until(deadline) => {
@@ -465,26 +386,7 @@ impl LiveCapture {
         if !graceful {
             self.kill_tshark();
         }
-        if let Some(child) = self.tcpdump.take() {
-            // SIGTERM: tcpdump flushes the FIFO and reports its drop count.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-            let waited = tokio::task::spawn_blocking(move || {
-                let mut child = child;
-                child.wait().map(|_| child)
-            });
-            match tokio::time::timeout(stop_timeout, waited).await {
-                Ok(Ok(Ok(_))) => {}
-                _ => {
-                    return Err(CaptureError::CompleteTimeout {
-                        what: "tcpdump's exit after SIGTERM".to_owned(),
-                        waited: stop_timeout,
-                    });
-                }
-            }
-        }
-        if let Some(t) = self.stderr_thread.take() {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
-        }
+        let dropped = self.tcpdump.stop(stop_timeout).await?;
         if graceful {
             let deadline = Instant::now() + stop_timeout;
             while self.tshark_end.is_none() {
@@ -517,17 +419,12 @@ impl LiveCapture {
                     self.handle(Some(ev)).await?;
                 }
             }
-            // The thread ends, and reaps the killed tshark, by itself.
-            if let Some(r) = self.reader.take() {
-                let mut pending = DETACHED.lock().unwrap();
-                pending.retain(|h| !h.is_finished());
-                pending.push(r);
-            }
+            // The reader thread ends, and reaps the killed tshark, by itself.
+            drop(self.reader.take());
         }
-        if let Some(e) = self.field_error.take() {
+        if let Some(e) = self.intake.field_error.take() {
             return Err(e.into());
         }
-        let dropped = dropped_count(&self.tcpdump_stderr.lock().unwrap());
         if dropped > 0 {
             return Err(CaptureError::Dropped { count: dropped });
         }
@@ -538,8 +435,8 @@ impl LiveCapture {
             })?;
         }
         Ok(Captured {
-            connections: std::mem::take(&mut self.connections),
-            packets: self.packets,
+            connections: std::mem::take(&mut self.intake.connections),
+            packets: self.intake.packets,
             saved: self.config.save.clone(),
         })
     }
@@ -547,161 +444,35 @@ impl LiveCapture {
     /// SIGKILLs tshark. Only while its reader thread runs: that thread owns
     /// tshark's Child and has not reaped it, so the pid is still tshark's.
     fn kill_tshark(&self) {
-        if let Some(pid) = self.tshark_pid {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        if let (Some(pid), Some(reader)) = (self.tshark_pid, &self.reader) {
+            if !reader.is_finished() {
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            }
         }
     }
 
-    /// The pid of tshark, for checks that it was reaped.
-    pub fn tshark_pid(&self) -> Option<u32> {
-        self.tshark_pid
+    /// The pids of tcpdump and tshark while they run.
+    pub(crate) fn tool_pids(&self) -> (Option<u32>, Option<u32>) {
+        (self.tcpdump.pid(), self.tshark_pid)
     }
 
-    /// The pid of tcpdump, for checks that it was reaped.
-    pub fn tcpdump_pid(&self) -> Option<u32> {
-        self.tcpdump.as_ref().map(Child::id)
+    /// The pids of tcpdump and tshark while they run, for tests that check
+    /// they are reaped.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn pids(&self) -> (Option<u32>, Option<u32>) {
+        self.tool_pids()
     }
 }
 
 impl Drop for LiveCapture {
     fn drop(&mut self) {
-        if let Some(mut child) = self.tcpdump.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // tcpdump first: tshark then reads the end of its input.
+        self.tcpdump.kill();
+        self.kill_tshark();
         if let Some(reader) = self.reader.take() {
-            if !reader.is_finished() {
-                self.kill_tshark();
-            }
             let _ = reader.join();
         }
-        if let Some(t) = self.stderr_thread.take() {
-            let _ = t.join();
-        }
     }
-}
-
-fn mkfifo(path: &Path) -> Result<(), CaptureError> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| CaptureError::Io {
-        what: "creating the capture FIFO".to_owned(),
-        cause: std::io::Error::other("path contains NUL"),
-    })?;
-    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
-        return Err(CaptureError::io("creating the capture FIFO")(
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
-}
-
-/// The probe sender, where it sends, and the receiving socket when that is
-/// not the sender itself.
-async fn probe_sockets(
-    config: &LiveConfig,
-) -> Result<(UdpSocket, SocketAddr, Option<UdpSocket>), CaptureError> {
-    let Some(route) = &config.probe_route else {
-        let probe = UdpSocket::bind((config.probe_addr, 0))
-            .await
-            .map_err(CaptureError::io("binding the capture's probe socket"))?;
-        let target = probe
-            .local_addr()
-            .map_err(CaptureError::io("reading the probe socket's address"))?;
-        return Ok((probe, target, None));
-    };
-    let bind_in = |ns: &Namespace, addr: IpAddr| {
-        ns.run(|| {
-            let s = std::net::UdpSocket::bind((addr, 0))?;
-            s.set_nonblocking(true)?;
-            Ok::<_, std::io::Error>(s)
-        })
-        .map_err(|e| {
-            CaptureError::io("entering a namespace for the probes")(std::io::Error::other(e))
-        })?
-        .map_err(CaptureError::io("binding the capture's probe socket"))
-        .and_then(|s| {
-            UdpSocket::from_std(s).map_err(CaptureError::io("registering the probe socket"))
-        })
-    };
-    let sink = bind_in(&route.to, route.to_addr)?;
-    let sender = bind_in(&route.from, route.from_addr)?;
-    let target = sink
-        .local_addr()
-        .map_err(CaptureError::io("reading the probe socket's address"))?;
-    Ok((sender, target, Some(sink)))
-}
-
-fn spawn_tcpdump(config: &LiveConfig, filter: &str, fifo: &Path) -> Result<Child, CaptureError> {
-    let mut cmd = match &config.namespace {
-        Some(ns) => ns.command("tcpdump"),
-        None => Command::new("tcpdump"),
-    };
-    cmd.arg("-i")
-        .arg(&config.interface)
-        .args(["--immediate-mode", "-U", "-n", "-s"])
-        .arg(config.snaplen.to_string())
-        .arg("-B")
-        .arg(config.buffer_kib.to_string());
-    if unsafe { libc::geteuid() } == 0 {
-        // Debian's tcpdump may drop to its own user before opening -w.
-        cmd.args(["-Z", "root"]);
-    }
-    cmd.arg("-w")
-        .arg(fifo)
-        .arg(filter)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    // If tcplab dies without cleaning up, tcpdump goes too (and tshark,
-    // which then reads the end of the FIFO).
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-    cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CaptureError::TcpdumpMissing,
-        _ => CaptureError::io("starting tcpdump")(e),
-    })
-}
-
-/// Turns tcpdump's last words into the error a person can act on.
-pub(crate) fn classify_tcpdump_failure(interface: &str, said: &str, status: &str) -> CaptureError {
-    let lower = said.to_lowercase();
-    if lower.contains("permission") || lower.contains("not permitted") {
-        CaptureError::NotPermitted {
-            interface: interface.to_owned(),
-            detail: said.to_owned(),
-        }
-    } else if lower.contains("no such device") || lower.contains("doesn't exist") {
-        CaptureError::NoSuchInterface {
-            interface: interface.to_owned(),
-        }
-    } else {
-        CaptureError::ToolDied {
-            tool: "tcpdump",
-            detail: if said.is_empty() {
-                status.to_owned()
-            } else {
-                format!("{said} ({status})")
-            },
-        }
-    }
-}
-
-/// Reads `N packets dropped by kernel` from tcpdump's closing report.
-fn dropped_count(stderr: &str) -> u64 {
-    stderr
-        .lines()
-        .find_map(|l| l.strip_suffix(" packets dropped by kernel"))
-        .or_else(|| {
-            stderr
-                .lines()
-                .find_map(|l| l.strip_suffix(" packet dropped by kernel"))
-        })
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -716,31 +487,5 @@ mod tests {
     #[case(TcpFilter::All, "tcp or (udp dst port 40000)")]
     fn filter_admits_the_lab_and_the_probes(#[case] f: TcpFilter, #[case] bpf: &str) {
         assert_eq!(f.bpf(40000), bpf);
-    }
-
-    #[rstest]
-    #[case(
-        "13 packets captured\n26 packets received by filter\n0 packets dropped by kernel\n",
-        0
-    )]
-    #[case("1 packet captured\n7 packets dropped by kernel\n", 7)]
-    #[case("", 0)]
-    fn drop_count_is_read(#[case] text: &str, #[case] n: u64) {
-        assert_eq!(dropped_count(text), n);
-    }
-
-    #[rstest]
-    #[case(
-        "tcpdump: lo: You don't have permission to capture on that device",
-        "not permitted"
-    )]
-    #[case(
-        "tcpdump: nope0: No such device exists",
-        "no network interface named `nope0`"
-    )]
-    #[case("tcpdump: something else", "tcpdump stopped unexpectedly")]
-    fn tcpdump_failures_say_what_to_do(#[case] said: &str, #[case] text: &str) {
-        let e = classify_tcpdump_failure("nope0", said, "exit status: 1").to_string();
-        assert!(e.contains(text), "{e}");
     }
 }

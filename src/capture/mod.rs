@@ -1,28 +1,42 @@
 //! Capturing TCP segments: live from an interface, or from a capture file.
 //! This is the only module that starts tcpdump or tshark.
 //!
-//! - [`live`]: tcpdump in immediate mode writes into a FIFO that tshark
-//!   (through rtshark) reads as a file, so each segment reaches tcplab about
-//!   half a millisecond after it was sent. A UDP probe, resent until it comes
-//!   back through the whole pipeline, proves the capture runs; a second probe
-//!   sent after the exchange is the closing fence.
-//! - [`file`]: a pcap or pcapng file, checked for shape first so that an
-//!   empty, foreign or truncated file gets its own error.
+//! - [`live`]: tcpdump in immediate mode (`tcpdump`) writes into a FIFO
+//!   that tshark (`tshark`, through rtshark) reads as a file, so each
+//!   segment reaches tcplab about half a millisecond after it was sent. A
+//!   UDP [`probe`], resent until it comes back through the whole pipeline,
+//!   proves the capture runs; a second probe sent after the exchange is the
+//!   closing fence.
+//! - [`session`]: one live capture shared by many labs.
+//! - [`watch`]: a live capture around code or a program of the caller's,
+//!   every connection judged at the end.
+//! - [`file`](mod@file): a pcap or pcapng file, checked for [`shape`] first so that
+//!   an empty, foreign or truncated file gets its own error.
 //!
-//! Both feed tshark's dissection, field by field, into
-//! [`crate::segment::Segment`]s and [`crate::connection::Connections`].
+//! All feed tshark's dissection, field by field, into
+//! [`crate::wire::Segment`]s and [`crate::connection::Connections`].
 
 pub mod file;
 pub mod live;
+pub mod probe;
 pub mod session;
+pub mod shape;
+mod tcpdump;
 mod tshark;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use file::read_file;
-pub use live::{LiveCapture, LiveConfig, TcpFilter, reap_stopped};
+pub use file::{FileCapture, read_file};
+pub use live::{Captured, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;
+pub use shape::Format;
+pub use watch::{Watch, Watched};
+
+use crate::connection::Connections;
+use crate::wire::FieldError;
+use tshark::Item;
 
 /// Why a capture could not be made or read. Each message is one sentence
 /// saying what happened and what to do.
@@ -143,7 +157,7 @@ pub enum CaptureError {
     },
     /// tshark printed a TCP packet tcplab could not understand.
     #[error("tshark printed a TCP packet tcplab could not read: {0}")]
-    Field(#[from] crate::segment::FieldError),
+    Field(#[from] FieldError),
     /// Any other I/O failure, with what was being done.
     #[error("{what}: {cause}")]
     Io {
@@ -158,5 +172,54 @@ impl CaptureError {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
         let what = what.into();
         move |cause| CaptureError::Io { what, cause }
+    }
+}
+
+/// What a capture delivered so far, packet by packet: the one place where
+/// tshark's output becomes connections, for live captures and files alike.
+#[derive(Debug, Default)]
+pub(crate) struct Intake {
+    /// The TCP connections.
+    pub connections: Connections,
+    /// Packets tshark dissected (probes included).
+    pub packets: u64,
+    /// Of those, TCP segments.
+    pub tcp_segments: u64,
+    /// The first packet tcplab could not read.
+    pub field_error: Option<FieldError>,
+}
+
+impl Intake {
+    /// An empty intake; `server_port` names the server's port for
+    /// connections whose SYN was not captured.
+    pub fn new(server_port: Option<u16>) -> Intake {
+        Intake {
+            connections: Connections::new(server_port),
+            ..Intake::default()
+        }
+    }
+
+    /// Takes one dissected packet; returns the token if it was a probe.
+    pub fn take(&mut self, item: Result<Item, FieldError>) -> Option<u64> {
+        match item {
+            Ok(Item::Segment(s)) => {
+                self.packets += 1;
+                self.tcp_segments += 1;
+                self.connections.push(s);
+                None
+            }
+            Ok(Item::Probe(token)) => {
+                self.packets += 1;
+                Some(token)
+            }
+            Ok(Item::Other) => {
+                self.packets += 1;
+                None
+            }
+            Err(e) => {
+                self.field_error.get_or_insert(e);
+                None
+            }
+        }
     }
 }

@@ -104,7 +104,7 @@ impl Session {
             // Tests end with exit(), which runs no destructors: kill the
             // capture's processes from an exit handler instead.
             *EXIT_PIDS.lock().unwrap() = Some(s.pids);
-            unsafe { libc::atexit(kill_shared_at_exit) };
+            crate::sys::run_at_exit(kill_shared_at_exit);
             Ok(s)
         });
         s.as_ref().map_err(|e| CaptureError::ToolDied {
@@ -178,13 +178,14 @@ type Pids = (Option<u32>, Option<u32>);
 static EXIT_PIDS: Mutex<Option<Pids>> = Mutex::new(None);
 
 extern "C" fn kill_shared_at_exit() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
     if let Ok(mut pids) = EXIT_PIDS.try_lock() {
         if let Some((tcpdump, tshark)) = pids.take() {
             for pid in [tcpdump, tshark].into_iter().flatten() {
-                unsafe {
-                    libc::kill(pid as i32, libc::SIGKILL);
-                    libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
-                }
+                let pid = Pid::from_raw(pid as i32);
+                let _ = kill(pid, Signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(pid, None);
             }
         }
     }
@@ -212,7 +213,7 @@ async fn serve(
             return;
         }
     };
-    let _ = ready.send(Ok((cap.tcpdump_pid(), cap.tshark_pid())));
+    let _ = ready.send(Ok(cap.tool_pids()));
     let mut waiters: Vec<Waiter> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut failed: Option<String> = None;

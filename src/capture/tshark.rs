@@ -7,7 +7,9 @@ use std::thread::JoinHandle;
 
 use rtshark::{Packet, RTShark, RTSharkBuilder};
 
-use crate::segment::{FIELDS, FieldError, FieldSource, Segment};
+use super::CaptureError;
+use super::probe::probe_token;
+use crate::wire::{FIELDS, FieldError, FieldSource, Segment};
 
 /// A dissected packet seen through tshark field names.
 pub(crate) struct PacketFields<'a>(pub &'a Packet);
@@ -36,9 +38,6 @@ pub(crate) enum Item {
     Other,
 }
 
-/// The payload prefix of tcplab's probes.
-pub(crate) const PROBE_PREFIX: &[u8] = b"tcplab-probe:";
-
 /// Classifies one dissected packet; `probe_port` is the UDP port of the
 /// probes, if this capture sends any.
 pub(crate) fn classify(p: &Packet, probe_port: Option<u16>) -> Result<Item, FieldError> {
@@ -61,26 +60,8 @@ pub(crate) fn classify(p: &Packet, probe_port: Option<u16>) -> Result<Item, Fiel
     Ok(Item::Other)
 }
 
-/// Reads a probe token back from tshark's hex display of the UDP payload.
-fn probe_token(hex: &str) -> Option<u64> {
-    let digits: String = hex.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    let bytes: Vec<u8> = (0..digits.len() / 2)
-        .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16))
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let rest = bytes.strip_prefix(PROBE_PREFIX)?;
-    std::str::from_utf8(rest).ok()?.parse().ok()
-}
-
-/// The probe payload for `token`.
-pub(crate) fn probe_payload(token: u64) -> Vec<u8> {
-    let mut v = PROBE_PREFIX.to_vec();
-    v.extend_from_slice(token.to_string().as_bytes());
-    v
-}
-
 /// Starts tshark on `input` (a file or a FIFO), asking for tcplab's fields.
-pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> std::io::Result<RTShark> {
+pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> Result<RTShark, CaptureError> {
     let input = input.to_string_lossy().into_owned();
     let save = save.map(|p| p.to_string_lossy().into_owned());
     let mut b = RTSharkBuilder::builder().input_path(&input);
@@ -90,7 +71,17 @@ pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> std::io::Result<RTShar
     if let Some(save) = save.as_deref() {
         b = b.output_path(save);
     }
-    b.spawn()
+    b.spawn().map_err(|e| {
+        // rtshark says "Unable to find tshark" when the program is missing,
+        // and "Unable to find <input>" when the input is.
+        if e.kind() == std::io::ErrorKind::NotFound
+            && e.to_string().starts_with("Unable to find tshark")
+        {
+            CaptureError::TsharkMissing
+        } else {
+            CaptureError::io("starting tshark")(e)
+        }
+    })
 }
 
 /// tshark as root warns about it on stderr; rtshark reports that line as an
@@ -131,7 +122,8 @@ pub(crate) fn reader_thread(
         .expect("the OS refused to start a thread")
 }
 
-/// Reads a whole file through tshark in this thread, calling `each` per packet.
+/// Reads a whole file through tshark in this thread, calling `each` per
+/// packet; fails with what tshark said if it ended with an error.
 pub(crate) fn read_all(
     input: &Path,
     mut each: impl FnMut(Result<Item, FieldError>),
@@ -156,7 +148,7 @@ pub(crate) fn read_all(
 /// Why [`read_all`] failed.
 pub(crate) enum ReadError {
     /// tshark did not start.
-    Spawn(std::io::Error),
+    Spawn(CaptureError),
     /// tshark said this.
     Tshark(String),
 }
@@ -164,17 +156,7 @@ pub(crate) enum ReadError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn probe_tokens_round_trip_through_tshark_hex() {
-        let hex: Vec<String> = probe_payload(42)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(probe_token(&hex.join(":")), Some(42));
-        assert_eq!(probe_token(&hex.concat()), Some(42));
-        assert_eq!(probe_token("41:41"), None);
-    }
+    use crate::capture::probe::probe_payload;
 
     /// A pcap of one IPv4 UDP probe (token 7) per port, loopback to loopback.
     fn probes_pcap(ports: &[u16]) -> Vec<u8> {

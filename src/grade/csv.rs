@@ -7,73 +7,96 @@
 
 use std::io::{self, Write};
 
-use super::{Grades, Status, first_failed};
-use crate::report::Judged;
+use serde::{Deserialize, Serialize};
+
+use super::{Grades, Status};
+use crate::verdict::Judged;
 
 /// The header row.
 pub const HEADER: &str = "file,connection,client,server,handshake,first_data_len,first_data_ack,termination,initiator,retransmissions,history,result,reason";
 
+/// One row: a connection of a file, or an unusable file (its connection
+/// columns empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GradeRow {
+    /// The file as given or found.
+    pub file: String,
+    /// 1, 2, ... within the file; empty for an unusable file.
+    pub connection: Option<usize>,
+    /// `ip:port` of the client.
+    pub client: String,
+    /// `ip:port` of the server.
+    pub server: String,
+    /// The handshake check passed.
+    pub handshake: Option<bool>,
+    /// The client's first data segment's length.
+    pub first_data_len: Option<u32>,
+    /// The ack that acknowledged it.
+    pub first_data_ack: Option<u32>,
+    /// How the connection ended.
+    pub termination: String,
+    /// Who started the ending.
+    pub initiator: String,
+    /// Retransmitted segments.
+    pub retransmissions: Option<usize>,
+    /// Zeek's history string.
+    pub history: String,
+    /// `PASS`, `FAIL` or `UNUSABLE`.
+    pub result: String,
+    /// The first failed check as `name: why`, or the file's error; empty for a pass.
+    pub reason: String,
+}
+
 /// Writes the header and the rows.
 pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
-    writeln!(out, "{HEADER}")?;
+    let mut w = csv::Writer::from_writer(out);
     for f in &grades.files {
         let file = f.file.to_string_lossy();
         match &f.outcome {
-            Err(e) => {
-                let mut row = vec![file.into_owned()];
-                row.extend(std::iter::repeat_n(String::new(), 10));
-                row.push(Status::Unusable.to_string());
-                row.push(e.to_string());
-                write_row(out, &row)?;
-            }
-            Ok(items) => {
-                for (i, j) in items.iter().enumerate() {
-                    write_row(out, &connection_row(&file, i + 1, j))?;
-                }
-            }
+            Err(e) => w.serialize(GradeRow {
+                file: file.into_owned(),
+                result: Status::Unusable.to_string(),
+                reason: e.to_string(),
+                ..GradeRow::default()
+            }),
+            Ok(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, j)| w.serialize(connection_row(&file, i + 1, j))),
         }
+        .map_err(io::Error::other)?;
     }
-    Ok(())
+    if grades.files.is_empty() {
+        w.write_record(HEADER.split(','))
+            .map_err(io::Error::other)?;
+    }
+    w.flush()
 }
 
-fn connection_row(file: &str, index: usize, j: &Judged) -> Vec<String> {
+fn connection_row(file: &str, index: usize, j: &Judged) -> GradeRow {
     let f = &j.verdict.findings;
-    let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
-    let (result, reason) = match first_failed(j) {
+    let (result, reason) = match j.verdict.first_failed() {
         None => (Status::Pass, String::new()),
-        Some(c) => (Status::Fail, format!("{}: {}", c.name, c.why)),
+        Some(c) => (Status::Fail, format!("{}: {}", c.check, c.why)),
     };
-    vec![
-        file.to_owned(),
-        index.to_string(),
-        j.connection.client.to_string(),
-        j.connection.server.to_string(),
-        f.handshake.ok.to_string(),
-        opt(f.first_data.as_ref().map(|d| d.len)),
-        opt(f.first_data.as_ref().and_then(|d| d.ack)),
-        f.termination.kind.to_string(),
-        f.termination
+    GradeRow {
+        file: file.to_owned(),
+        connection: Some(index),
+        client: j.connection.client.to_string(),
+        server: j.connection.server.to_string(),
+        handshake: Some(f.handshake.ok),
+        first_data_len: f.first_data.as_ref().map(|d| d.len),
+        first_data_ack: f.first_data.as_ref().and_then(|d| d.ack),
+        termination: f.termination.kind.to_string(),
+        initiator: f
+            .termination
             .initiator
             .map(|r| r.to_string())
             .unwrap_or_default(),
-        f.retransmissions.to_string(),
-        f.history.clone(),
-        result.to_string(),
+        retransmissions: Some(f.retransmissions),
+        history: f.history.clone(),
+        result: result.to_string(),
         reason,
-    ]
-}
-
-fn write_row(out: &mut dyn Write, fields: &[String]) -> io::Result<()> {
-    let cells: Vec<String> = fields.iter().map(|f| field(f)).collect();
-    writeln!(out, "{}", cells.join(","))
-}
-
-/// One CSV field, quoted when it must be.
-pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
     }
 }
 
@@ -104,36 +127,24 @@ mod tests {
             "{}",
             lines[3]
         );
-        // Every row has as many fields as the header, once quotes are read.
-        for l in &lines {
-            assert_eq!(split(l).len(), HEADER.split(',').count(), "{l}");
-        }
-    }
-
-    /// Splits one CSV line, honouring quotes.
-    fn split(line: &str) -> Vec<String> {
-        let (mut fields, mut cur, mut quoted) = (vec![], String::new(), false);
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' if quoted && chars.peek() == Some(&'"') => {
-                    cur.push('"');
-                    chars.next();
-                }
-                '"' => quoted = !quoted,
-                ',' if !quoted => fields.push(std::mem::take(&mut cur)),
-                c => cur.push(c),
-            }
-        }
-        fields.push(cur);
-        fields
     }
 
     #[test]
-    fn fields_are_quoted_only_when_needed() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a, b"), "\"a, b\"");
-        assert_eq!(field("say \"x\""), "\"say \"\"x\"\"\"");
-        assert_eq!(split(&field("a,\"b\"")), ["a,\"b\""]);
+    fn rows_read_back_with_quotes_and_commas() {
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &three_files()).unwrap();
+        let rows: Vec<GradeRow> = csv::Reader::from_reader(buf.as_slice())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].connection, Some(1));
+        assert!(
+            rows[1].reason.contains(", saw reset:"),
+            "{}",
+            rows[1].reason
+        );
+        assert_eq!(rows[2].connection, None);
+        assert_eq!(rows[2].result, "UNUSABLE");
     }
 }

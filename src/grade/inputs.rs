@@ -188,7 +188,7 @@ fn twice(path: &Path, first: &Path, what: &str, done: &str) -> String {
 }
 
 fn is_loop(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ELOOP)
+    e.raw_os_error() == Some(nix::errno::Errno::ELOOP as i32)
 }
 
 fn unreadable(path: &Path, cause: io::Error) -> CheckError {
@@ -361,8 +361,7 @@ mod tests {
         fs::create_dir(r.join("empty")).unwrap();
         touch(&r.join("ok.pcap"));
         let fifo = r.join("pipe.pcap");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
         symlink("/nonexistent/gone", r.join("gone.pcapng")).unwrap();
         let got = expand(&[
             r.join("empty"),

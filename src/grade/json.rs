@@ -15,13 +15,13 @@
 //! }
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{FileResult, Grades, Status};
 use crate::report::json::JsonConnection;
 
 /// The whole report of a batch.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonGrades {
     /// Schema version (1).
     pub schema: u32,
@@ -34,7 +34,7 @@ pub struct JsonGrades {
 }
 
 /// One file in the batch report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonFile {
     /// The file as given or found.
     pub file: String,
@@ -116,6 +116,9 @@ mod tests {
             unreachable!()
         };
         let single = serde_json::to_value(JsonReport::new(items)).unwrap();
+        // And the whole report reads back.
+        let back: JsonGrades = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(back, JsonGrades::new(&g));
         assert_eq!(files[0]["connections"], single["connections"]);
     }
 }

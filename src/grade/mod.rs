@@ -27,8 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use inputs::{Entry, Inputs, expand};
 
 use crate::capture::{self, CaptureError};
-use crate::report::Judged;
-use crate::verdict::{Check, Expectations};
+use crate::verdict::{CheckOutcome, Expectations, Judged};
 
 /// Why a path could not be graded. Each message is one sentence saying what
 /// happened and what to do.
@@ -180,24 +179,19 @@ impl FileResult {
         let (i, check) = items
             .iter()
             .enumerate()
-            .find_map(|(i, j)| first_failed(j).map(|c| (i, c)))?;
+            .find_map(|(i, j)| j.verdict.first_failed().map(|c: &CheckOutcome| (i, c)))?;
         Some(if items.len() == 1 {
-            format!("{}: {}", check.name, check.why)
+            format!("{}: {}", check.check, check.why)
         } else {
             format!(
                 "connection {} of {}: {}: {}",
                 i + 1,
                 items.len(),
-                check.name,
+                check.check,
                 check.why
             )
         })
     }
-}
-
-/// The first failed check of a connection.
-pub fn first_failed(j: &Judged) -> Option<&Check> {
-    j.verdict.checks.iter().find(|c| !c.passed)
 }
 
 /// The grades of a batch, in the order of [`expand`].
@@ -312,20 +306,14 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
 pub(crate) mod tests {
     use super::*;
     use crate::connection::group;
-    use crate::connection::tests::{four_segment, lab};
-    use crate::segment::Flags;
+    use crate::testing::{four_segment, seed_client_reset};
     use crate::verdict::Expectations;
     use rstest::rstest;
 
     /// A passing file, a failing one (the seed's RST) and an unusable one.
     pub fn three_files() -> Grades {
         let judged = |segs| Judged::all(group(segs, None), &Expectations::default());
-        let rst = lab(&[(
-            crate::connection::Role::Client,
-            Flags::RST | Flags::ACK,
-            1860,
-            1860,
-        )]);
+        let rst = seed_client_reset();
         Grades {
             files: vec![
                 FileResult {
@@ -384,18 +372,7 @@ pub(crate) mod tests {
     #[test]
     fn several_connections_name_the_failed_one() {
         let mut items = Judged::all(group(four_segment(), None), &Expectations::default());
-        let failing = Judged::all(
-            group(
-                lab(&[(
-                    crate::connection::Role::Client,
-                    Flags::RST | Flags::ACK,
-                    1860,
-                    1860,
-                )]),
-                None,
-            ),
-            &Expectations::default(),
-        );
+        let failing = Judged::all(group(seed_client_reset(), None), &Expectations::default());
         items.extend(failing);
         let r = FileResult {
             file: "x".into(),

@@ -59,9 +59,8 @@ pub fn write_pictures(dir: &Path, grades: &Grades) -> io::Result<Vec<PathBuf>> {
     let paths: Vec<&Path> = usable.iter().map(|(f, _)| f.file.as_path()).collect();
     let mut written = Vec::new();
     for ((_, items), name) in usable.iter().zip(picture_names(&paths)) {
-        let pairs: Vec<_> = items.iter().map(|j| (&j.connection, &j.verdict)).collect();
         let path = dir.join(name);
-        std::fs::write(&path, render_svg(&pairs))?;
+        std::fs::write(&path, render_svg(items))?;
         written.push(path);
     }
     Ok(written)

@@ -18,7 +18,8 @@
 use std::io::{self, Write};
 
 use super::{FileResult, Grades};
-use crate::report::{Judged, text};
+use crate::report::text;
+use crate::verdict::Judged;
 
 /// Writes one block per file, then the summary table.
 pub fn write_text(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {

@@ -48,16 +48,15 @@
 //!   ACKs) or `timeout` (a timer: RTO or tail loss probe); `after` is seconds
 //!   since the first transmission (frame `original_frame`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::Judged;
 use crate::connection::Role;
-use crate::lab::LinkRun;
+use crate::net::link::LinkRun;
 use crate::transfer::Transfer;
-use crate::verdict::{Check, TerminationKind};
+use crate::verdict::{CheckOutcome, Judged, TerminationKind};
 
 /// The whole report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonReport {
     /// Schema version (1).
     pub schema: u32,
@@ -66,12 +65,12 @@ pub struct JsonReport {
     /// One entry per connection.
     pub connections: Vec<JsonConnection>,
     /// The link a lab ran over (`tcplab run --link`), absent on loopback.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkRun>,
 }
 
 /// One connection in the JSON report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonConnection {
     /// `ip:port` of the client.
     pub client: String,
@@ -96,7 +95,7 @@ pub struct JsonConnection {
     /// Payload bytes the server sent.
     pub server_bytes: u64,
     /// Every check.
-    pub checks: Vec<Check>,
+    pub checks: Vec<CheckOutcome>,
     /// Plain-words causes of failures.
     pub diagnosis: Vec<String>,
     /// Segment sizes, messages, each retransmission, duplicate ACKs, SACK.
@@ -104,7 +103,7 @@ pub struct JsonConnection {
 }
 
 /// `handshake` in the JSON report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonHandshake {
     /// SYN, SYN-ACK, ACK in order with the right numbers.
     pub ok: bool,
@@ -113,7 +112,7 @@ pub struct JsonHandshake {
 }
 
 /// `first_data` in the JSON report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonFirstData {
     /// Payload length of the client's first data segment.
     pub len: Option<u32>,
@@ -122,7 +121,7 @@ pub struct JsonFirstData {
 }
 
 /// `termination` in the JSON report.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonTermination {
     /// The classification.
     pub kind: TerminationKind,
@@ -171,42 +170,32 @@ impl JsonConnection {
             client_bytes: f.client_bytes,
             server_bytes: f.server_bytes,
             checks: j.verdict.checks.clone(),
-            diagnosis: super::text::diagnosis(j),
+            diagnosis: j.verdict.diagnosis(),
             transfer: f.transfer.clone(),
         }
     }
 }
 
-/// Writes the JSON report, pretty-printed, with a final newline.
-pub fn write_json(out: &mut dyn std::io::Write, items: &[Judged]) -> std::io::Result<()> {
-    write_json_with_link(out, items, None)
-}
-
-/// Writes the JSON report of a lab run over a link, with what the link did:
-/// `"link": { "description": "...", "dropped": [to_server, to_client] }`.
-pub fn write_json_with_link(
-    out: &mut dyn std::io::Write,
-    items: &[Judged],
-    link: Option<&LinkRun>,
-) -> std::io::Result<()> {
-    let mut report = JsonReport::new(items);
-    report.link = link.cloned();
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    writeln!(out)
+impl JsonReport {
+    /// Writes the report, pretty-printed, with a final newline.
+    pub fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        writeln!(out)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::connection::group;
-    use crate::connection::tests::four_segment;
+    use crate::testing::four_segment;
     use crate::verdict::Expectations;
 
     #[test]
     fn the_schema_has_the_documented_fields() {
         let items = Judged::all(group(four_segment(), None), &Expectations::default());
         let mut buf = Vec::new();
-        write_json(&mut buf, &items).unwrap();
+        JsonReport::new(&items).write(&mut buf).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v["passed"], true);
         let c = &v["connections"][0];
@@ -220,5 +209,19 @@ mod tests {
         assert_eq!(c["retransmissions"], 0);
         assert_eq!(c["history"], "ShADadFf");
         assert_eq!(c["passed"], true);
+    }
+
+    #[test]
+    fn the_report_reads_back_as_written() {
+        let items = Judged::all(group(four_segment(), None), &Expectations::default());
+        let mut report = JsonReport::new(&items);
+        report.link = Some(LinkRun {
+            description: "veth".to_owned(),
+            dropped: (1, 0),
+        });
+        let mut buf = Vec::new();
+        report.write(&mut buf).unwrap();
+        let back: JsonReport = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(back, report);
     }
 }

@@ -13,34 +13,21 @@
 //! - shaded bands for the handshake, the data and the termination;
 //! - one line per check of the [`Verdict`], green or red.
 //!
-//! The document is plain SVG 1.1 (UTF-8, no XML declaration) with
-//! presentation attributes only: no CSS, no scripts, no markers, which keeps
-//! it portable to browsers, Inkscape and word processors. There is no font
-//! metrics library, so text widths are estimated from character counts,
-//! generously, and the picture is sized so that labels do not overlap in
-//! the usual sans-serif and monospace fonts.
+//! The picture is sized so that labels do not overlap in the usual
+//! sans-serif and monospace fonts (see [`super::svgkit`] for the shared
+//! palette, fonts and text widths).
 
-use super::{GREY, INK, RED, esc};
 use std::io::{self, Write};
 
-use crate::connection::{Connection, Role};
-use crate::report::ladder;
+use super::svgkit::{GREEN, GREY, INK, MONO, RED, SANS, esc, mono_width, sans_width, wrap_words};
+use crate::connection::{Connection, Role, ladder};
 use crate::transfer::RetransmissionKind;
-use crate::verdict::Verdict;
+use crate::verdict::{Judged, Verdict};
 
 /// Font size of all body text, in pixels.
 const FONT: f64 = 13.0;
 /// Font size of a ladder's heading.
 const TITLE_FONT: f64 = 15.0;
-/// Advance of one monospace character at [`FONT`] (DejaVu Sans Mono: 0.602 em).
-const MONO_ADV: f64 = FONT * 0.61;
-/// Generous average advance of one sans-serif character, per pixel of font size.
-const SANS_EM: f64 = 0.6;
-/// The same, for bold sans-serif.
-const SANS_BOLD_EM: f64 = 0.7;
-
-const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
-const SANS: &str = "DejaVu Sans, Helvetica, Arial, Liberation Sans, sans-serif";
 
 /// Outer margin.
 const PAD: f64 = 20.0;
@@ -67,8 +54,6 @@ const WRAP: usize = 96;
 
 const LIFELINE: &str = "#444444";
 const ARROW: &str = "#1a1a1a";
-/// Text of passed checks.
-const GREEN: &str = "#2e7d32";
 
 /// A phase of the connection, drawn as a shaded band behind its rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,11 +83,11 @@ impl Phase {
 }
 
 /// Writes the SVG document for these connections (one ladder per connection, stacked vertically).
-pub fn write_svg(out: &mut dyn Write, items: &[(&Connection, &Verdict)]) -> io::Result<()> {
+pub fn write_svg(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
     let mut blocks: Vec<Block> = items
         .iter()
         .enumerate()
-        .map(|(i, &(conn, verdict))| Block::new(i, items.len(), conn, verdict))
+        .map(|(i, j)| Block::new(i, items.len(), &j.connection, &j.verdict))
         .collect();
     let cols = Columns::fit(&mut blocks);
     let width = cols.width.ceil();
@@ -145,7 +130,7 @@ pub fn write_svg(out: &mut dyn Write, items: &[(&Connection, &Verdict)]) -> io::
 }
 
 /// The same, as a String.
-pub fn render_svg(items: &[(&Connection, &Verdict)]) -> String {
+pub fn render_svg(items: &[Judged]) -> String {
     let mut buf = Vec::new();
     write_svg(&mut buf, items).expect("writing to a Vec cannot fail");
     String::from_utf8_lossy(&buf).into_owned()
@@ -195,17 +180,17 @@ impl Columns {
     /// checks to the picture's width and sets its height.
     fn fit(blocks: &mut [Block]) -> Columns {
         let max = |f: &dyn Fn(&Block) -> f64| blocks.iter().map(f).fold(0.0, f64::max);
-        let x_time = PAD + max(&|b| b.time_w).max(sans_w("time (s)", FONT, true));
-        let x_frame = x_time + 14.0 + max(&|b| b.frame_w).max(sans_w("frame", FONT, true));
+        let x_time = PAD + max(&|b| b.time_w).max(sans_width("time (s)", FONT, true));
+        let x_frame = x_time + 14.0 + max(&|b| b.frame_w).max(sans_width("frame", FONT, true));
         let cx = (x_frame + 28.0).max(PAD + max(&|b| b.box_w[0]) / 2.0);
         let span =
             max(&|b| (b.label_w + 64.0).max(b.box_w[0] / 2.0 + b.box_w[1] / 2.0 + 24.0)).max(240.0);
         let sx = cx + span;
-        let ladder_right = (sx + 16.0 + sans_w("termination", FONT, true))
+        let ladder_right = (sx + 16.0 + sans_width("termination", FONT, true))
             .max(sx + max(&|b| b.box_w[1]) / 2.0)
             + PAD;
         let mut width = ladder_right.max(max(&|b| b.head_w));
-        let wrap_at = (((width - 2.0 * PAD) / MONO_ADV) as usize).max(WRAP);
+        let wrap_at = (((width - 2.0 * PAD) / mono_width("x", FONT)) as usize).max(WRAP);
         for b in blocks.iter_mut() {
             b.checks = b
                 .verdict
@@ -215,16 +200,20 @@ impl Columns {
                     let text = format!(
                         "{} {}: {}",
                         if c.passed { "PASS" } else { "FAIL" },
-                        c.name,
+                        c.check,
                         c.why
                     );
-                    (c.passed, wrap(&text, wrap_at, INDENT))
+                    (c.passed, wrap_words(&text, wrap_at, INDENT))
                 })
                 .collect();
             for (_, lines) in &b.checks {
                 for (i, l) in lines.iter().enumerate() {
-                    let indent = if i > 0 { INDENT as f64 * MONO_ADV } else { 0.0 };
-                    width = width.max(2.0 * PAD + indent + mono_w(l));
+                    let indent = if i > 0 {
+                        INDENT as f64 * mono_width("x", FONT)
+                    } else {
+                        0.0
+                    };
+                    width = width.max(2.0 * PAD + indent + mono_width(l, FONT));
                 }
             }
             let lines: usize = b.checks.iter().map(|(_, l)| l.len()).sum();
@@ -245,15 +234,6 @@ impl Columns {
             width,
         }
     }
-}
-
-fn mono_w(s: &str) -> f64 {
-    s.chars().count() as f64 * MONO_ADV
-}
-
-fn sans_w(s: &str, size: f64, bold: bool) -> f64 {
-    let em = if bold { SANS_BOLD_EM } else { SANS_EM };
-    s.chars().count() as f64 * size * em
 }
 
 /// The text of a row's arrow: the label, and Wireshark's remark if any.
@@ -282,16 +262,17 @@ impl<'a> Block<'a> {
             .iter()
             .map(|s| s.segment.frame.to_string())
             .collect();
-        let widest = |v: &[String]| v.iter().map(|s| mono_w(s)).fold(0.0, f64::max);
-        let box_w = [Role::Client, Role::Server]
-            .map(|r| mono_w(&conn.addr(r).to_string()).max(sans_w("client", FONT, true)) + 20.0);
+        let widest = |v: &[String]| v.iter().map(|s| mono_width(s, FONT)).fold(0.0, f64::max);
+        let box_w = [Role::Client, Role::Server].map(|r| {
+            mono_width(&conn.addr(r).to_string(), FONT).max(sans_width("client", FONT, true)) + 20.0
+        });
         let prefix = if count > 1 {
             format!("Connection {} of {count}: ", index + 1)
         } else {
             String::new()
         };
-        let head_w = (PAD + BADGE + sans_w(&(prefix.clone() + &title(conn)), TITLE_FONT, true))
-            .max(PAD + sans_w(&details(conn, verdict), FONT, false))
+        let head_w = (PAD + BADGE + sans_width(&(prefix.clone() + &title(conn)), TITLE_FONT, true))
+            .max(PAD + sans_width(&details(conn, verdict), FONT, false))
             + PAD;
         Block {
             conn,
@@ -496,7 +477,7 @@ impl<'a> Block<'a> {
                 } else {
                     text += &format!(
                         r#"<tspan x="{:.1}" y="{y:.1}">{}</tspan>"#,
-                        PAD + INDENT as f64 * MONO_ADV,
+                        PAD + INDENT as f64 * mono_width("x", FONT),
                         esc(l)
                     );
                 }
@@ -590,41 +571,26 @@ fn arrow(out: &mut dyn Write, x1: f64, y1: f64, x2: f64, y2: f64, colour: &str) 
     )
 }
 
-/// Splits `text` at spaces into lines of at most `width` characters; lines
-/// after the first get `indent` characters less (they are drawn indented).
-/// A word longer than a line gets a line of its own.
-fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let room = if lines.is_empty() {
-            width
-        } else {
-            width.saturating_sub(indent).max(1)
-        };
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if !line.is_empty() && needed > room {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::tests::{four_segment, lab};
-    use crate::connection::{Role, group};
+    use crate::connection::group;
     use crate::report::assert_well_formed;
-    use crate::segment::Flags;
-    use crate::verdict::{Expectations, Verdict};
+    use crate::testing::{four_segment, lab};
+    use crate::verdict::Expectations;
+    use crate::wire::Flags;
+
+    /// The picture of these connections with their verdicts.
+    fn render(items: &[(&Connection, &Verdict)]) -> String {
+        let judged: Vec<Judged> = items
+            .iter()
+            .map(|&(c, v)| Judged {
+                connection: c.clone(),
+                verdict: v.clone(),
+            })
+            .collect();
+        render_svg(&judged)
+    }
 
     fn seed() -> (Connection, Verdict) {
         let conn = group(four_segment(), None).remove(0);
@@ -642,7 +608,7 @@ mod tests {
     #[test]
     fn the_seed_lab_is_a_well_formed_standalone_svg() {
         let (conn, verdict) = seed();
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         let names = assert_well_formed(&svg);
         assert_eq!(names[0], "svg");
         assert!(svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
@@ -651,14 +617,18 @@ mod tests {
         // 13 arrows: a line and a head each.
         assert_eq!(names.iter().filter(|n| *n == "polygon").count(), 13);
         let mut written = Vec::new();
-        write_svg(&mut written, &[(&conn, &verdict)]).unwrap();
+        let judged = [Judged {
+            connection: conn.clone(),
+            verdict: verdict.clone(),
+        }];
+        write_svg(&mut written, &judged).unwrap();
         assert_eq!(String::from_utf8(written).unwrap(), svg);
     }
 
     #[test]
     fn every_step_label_and_time_is_drawn() {
         let (conn, verdict) = seed();
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         for step in &conn.steps {
             let label = esc(&ladder::label(step));
             assert!(svg.contains(&format!(">{label}</text>")), "{label}");
@@ -673,7 +643,7 @@ mod tests {
     #[test]
     fn heading_names_the_ends_history_termination_and_verdict() {
         let (conn, verdict) = seed();
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         assert!(svg.contains("127.0.0.1:53202 &lt;-&gt; 127.0.0.1:8000"));
         assert!(!svg.contains("<->"));
         assert!(svg.contains(">ShADadFf<"));
@@ -685,7 +655,7 @@ mod tests {
     #[test]
     fn the_three_phases_are_shaded_and_labelled() {
         let (conn, verdict) = seed();
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         for phase in ["handshake", "data", "termination"] {
             assert!(svg.contains(&format!(">{phase}</text>")), "{phase}");
         }
@@ -710,15 +680,15 @@ mod tests {
             bands(&conn, &verdict),
             vec![(Phase::Handshake, 0, 2), (Phase::Data, 3, 8)]
         );
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         assert!(!svg.contains(">termination</text>"));
     }
 
     #[test]
     fn a_refused_connection_has_no_data_band() {
         let segs = vec![
-            crate::connection::tests::seg(1, Role::Client, Flags::SYN, 0, 0, 0),
-            crate::connection::tests::seg(2, Role::Server, Flags::RST | Flags::ACK, 0, 1, 0),
+            crate::testing::seg(1, Role::Client, Flags::SYN, 0, 0, 0),
+            crate::testing::seg(2, Role::Server, Flags::RST | Flags::ACK, 0, 1, 0),
         ];
         let conn = group(segs, None).remove(0);
         let verdict = Verdict::judge(&conn, &Default::default());
@@ -726,7 +696,7 @@ mod tests {
             bands(&conn, &verdict),
             vec![(Phase::Handshake, 0, 0), (Phase::Termination, 1, 1)]
         );
-        assert_well_formed(&render_svg(&[(&conn, &verdict)]));
+        assert_well_formed(&render(&[(&conn, &verdict)]));
     }
 
     #[test]
@@ -737,10 +707,10 @@ mod tests {
         );
         // A segment with no flags is labelled `[<none>]`.
         let mut segs = four_segment();
-        segs[6].flags = Flags(0);
+        segs[6].flags = Flags::NONE;
         let conn = group(segs, None).remove(0);
         let verdict = Verdict::judge(&conn, &Default::default());
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         assert!(svg.contains("[&lt;none&gt;]"), "{svg}");
         assert_well_formed(&svg);
     }
@@ -759,7 +729,7 @@ mod tests {
             },
         );
         assert!(!verdict.passed());
-        let svg = render_svg(&[(&conn, &verdict)]);
+        let svg = render(&[(&conn, &verdict)]);
         assert_well_formed(&svg);
         assert!(svg.contains(">FAIL</text>"));
 
@@ -781,8 +751,8 @@ mod tests {
     #[test]
     fn connections_stack_and_the_picture_fits_its_text() {
         let (conn, verdict) = seed();
-        let one = render_svg(&[(&conn, &verdict)]);
-        let two = render_svg(&[(&conn, &verdict), (&conn, &verdict)]);
+        let one = render(&[(&conn, &verdict)]);
+        let two = render(&[(&conn, &verdict), (&conn, &verdict)]);
         assert_well_formed(&two);
         assert!(two.contains("Connection 2 of 2: "));
         let size = |svg: &str, attr: &str| -> f64 {
@@ -799,21 +769,28 @@ mod tests {
         let longest = blocks[0]
             .labels
             .iter()
-            .map(|l| mono_w(l))
+            .map(|l| mono_width(l, FONT))
             .fold(0.0, f64::max);
         assert!(cols.sx - cols.cx >= longest + 40.0);
         assert!(!blocks[0].checks.is_empty());
         for (_, lines) in &blocks[0].checks {
             for (i, l) in lines.iter().enumerate() {
-                let indent = if i > 0 { INDENT as f64 * MONO_ADV } else { 0.0 };
-                assert!(2.0 * PAD + indent + mono_w(l) <= cols.width, "{l}");
+                let indent = if i > 0 {
+                    INDENT as f64 * mono_width("x", FONT)
+                } else {
+                    0.0
+                };
+                assert!(
+                    2.0 * PAD + indent + mono_width(l, FONT) <= cols.width,
+                    "{l}"
+                );
             }
         }
     }
 
     #[test]
     fn no_connections_is_still_a_picture() {
-        let svg = render_svg(&[]);
+        let svg = render(&[]);
         assert_well_formed(&svg);
         assert!(svg.contains("no connections"));
     }
@@ -821,11 +798,14 @@ mod tests {
     #[test]
     fn long_lines_wrap_at_spaces() {
         assert_eq!(
-            wrap("PASS a: one two three four", 12, 5),
+            wrap_words("PASS a: one two three four", 12, 5),
             vec!["PASS a: one", "two", "three", "four"]
         );
-        assert_eq!(wrap("short", 80, 5), vec!["short"]);
-        assert_eq!(wrap("", 80, 5), vec![""]);
-        assert_eq!(wrap("abcdefghijkl x", 4, 1), vec!["abcdefghijkl", "x"]);
+        assert_eq!(wrap_words("short", 80, 5), vec!["short"]);
+        assert_eq!(wrap_words("", 80, 5), vec![""]);
+        assert_eq!(
+            wrap_words("abcdefghijkl x", 4, 1),
+            vec!["abcdefghijkl", "x"]
+        );
     }
 }

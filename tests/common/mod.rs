@@ -26,7 +26,8 @@ pub fn tcplab(args: &[&str]) -> (i32, String, String) {
 /// returns (exit code, stderr); `None`, saying why, where that is not
 /// possible (not root, no setpriv).
 pub fn tcplab_as_nobody(args: &[&str]) -> Option<(i32, String)> {
-    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
+    if !nix::unistd::geteuid().is_root()
+        || Command::new("setpriv").arg("--version").output().is_err()
     {
         eprintln!("SKIPPED: needs root and setpriv to run tcplab as nobody");
         return None;
@@ -113,4 +114,12 @@ impl Drop for Serve {
             let _ = d.join();
         }
     }
+}
+
+/// Sends SIGKILL to `pid`.
+pub fn kill9(pid: u32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }

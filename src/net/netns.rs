@@ -10,9 +10,10 @@
 //! inside with [`Namespace::command`].
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::OwnedFd;
 use std::process::Command;
+
+use nix::sched::{CloneFlags, setns, unshare};
 
 /// Why a namespace could not be made or entered.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +62,9 @@ impl Namespace {
     pub fn new() -> Result<Namespace, NetnsError> {
         let made = std::thread::spawn(|| {
             // Only this short-lived thread moves into the new namespace.
-            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-                return Err(NetnsError::from_os(
-                    "creating a network namespace",
-                    std::io::Error::last_os_error(),
-                ));
-            }
+            unshare(CloneFlags::CLONE_NEWNET).map_err(|e| {
+                NetnsError::from_os("creating a network namespace", std::io::Error::from(e))
+            })?;
             File::open("/proc/thread-self/ns/net")
                 .map(OwnedFd::from)
                 .map_err(|e| NetnsError::from_os("opening the new network namespace", e))
@@ -82,15 +80,12 @@ impl Namespace {
     /// Runs `f` on a new thread that has entered this namespace, and returns
     /// its result. Sockets made by `f` belong to the namespace for good.
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, NetnsError> {
-        let fd = self.fd.as_raw_fd();
+        let fd = &self.fd;
         std::thread::scope(|s| {
             s.spawn(move || {
-                if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
-                    return Err(NetnsError::from_os(
-                        "entering a network namespace",
-                        std::io::Error::last_os_error(),
-                    ));
-                }
+                setns(fd, CloneFlags::CLONE_NEWNET).map_err(|e| {
+                    NetnsError::from_os("entering a network namespace", std::io::Error::from(e))
+                })?;
                 Ok(f())
             })
             .join()
@@ -101,17 +96,7 @@ impl Namespace {
     /// A command that runs inside this namespace.
     pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
-        let fd = self.fd.as_raw_fd();
-        // SAFETY: setns is async-signal-safe; the fd is open in the child
-        // until exec (it is close-on-exec, so it does not leak into `program`).
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::sys::enter_netns_before_exec(&mut cmd, &self.fd);
         cmd
     }
 
@@ -183,8 +168,8 @@ impl Namespace {
 
 /// The thread id of the calling thread, which `ip link ... netns` accepts
 /// as the namespace of that thread.
-pub(crate) fn thread_id() -> i64 {
-    unsafe { libc::syscall(libc::SYS_gettid) }
+pub(crate) fn thread_id() -> i32 {
+    nix::unistd::gettid().as_raw()
 }
 
 #[cfg(test)]

@@ -12,14 +12,20 @@
 //! from raw numbers and [`Connection::relative_mismatches`] cross-checks them
 //! against tshark's `tcp.seq`/`tcp.ack`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::segment::Segment;
+use crate::wire::Segment;
+use crate::wire::seq::seq_ge;
+
+pub mod history;
+pub mod ladder;
+pub mod tracker;
+
+pub use tracker::{Connections, group};
 
 /// Which end of a connection sent a segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The side that sent the SYN (Zeek's originator).
@@ -137,7 +143,7 @@ impl SeenRanges {
 }
 
 impl Connection {
-    fn new(first: &Segment, server_port: Option<u16>) -> Connection {
+    pub(crate) fn new(first: &Segment, server_port: Option<u16>) -> Connection {
         let f = first.flags;
         let (client, server, from_syn) = if f.syn() && !f.ack() {
             (first.src, first.dst, true)
@@ -248,7 +254,8 @@ impl Connection {
         self.steps.first().map_or(0.0, |s| s.segment.time)
     }
 
-    /// Segments Wireshark marks as retransmissions.
+    /// Segments that are retransmissions: sequence numbers already on the
+    /// capture, or marked so by Wireshark (see [`Step::is_retransmission`]).
     pub fn retransmissions(&self) -> usize {
         self.steps.iter().filter(|s| s.is_retransmission()).count()
     }
@@ -266,7 +273,8 @@ impl Connection {
             .sum()
     }
 
-    /// Every relative acknowledgment number one end sent, in order, without repeats.
+    /// Every relative acknowledgment number one end sent, in order, with
+    /// consecutive repeats left out (an ack sent again later appears again).
     pub fn acks_from(&self, role: Role) -> Vec<u32> {
         let mut acks: Vec<u32> = Vec::new();
         for a in self
@@ -308,54 +316,6 @@ impl Connection {
         acked(Role::Server, client_fin) && acked(Role::Client, server_fin)
     }
 
-    /// Zeek's connection history: one letter per event, upper case from the
-    /// client, lower case from the server, each letter once per direction.
-    ///
-    /// `S` SYN, `H` SYN-ACK, `A` pure ACK, `D` payload, `F` FIN, `R` RST,
-    /// `T` retransmission, `W` zero window. The seed's orderly lab reads `ShADadFf`.
-    pub fn history(&self) -> String {
-        let mut out = String::new();
-        let mut seen: Vec<char> = Vec::new();
-        let mut note = |c: char, role: Role| {
-            let c = match role {
-                Role::Client => c.to_ascii_uppercase(),
-                Role::Server => c.to_ascii_lowercase(),
-            };
-            if !seen.contains(&c) {
-                seen.push(c);
-                out.push(c);
-            }
-        };
-        for s in &self.steps {
-            let f = s.segment.flags;
-            if f.syn() && !f.ack() {
-                note('S', s.from);
-            }
-            if f.syn() && f.ack() {
-                note('H', s.from);
-            }
-            if s.segment.is_pure_ack() {
-                note('A', s.from);
-            }
-            if s.segment.len > 0 {
-                note('D', s.from);
-            }
-            if f.fin() {
-                note('F', s.from);
-            }
-            if f.rst() {
-                note('R', s.from);
-            }
-            if s.is_retransmission() {
-                note('T', s.from);
-            }
-            if s.segment.analysis.zero_window {
-                note('W', s.from);
-            }
-        }
-        out
-    }
-
     /// Where tcplab's relative numbers disagree with tshark's.
     pub fn relative_mismatches(&self) -> Vec<Mismatch> {
         let mut out = Vec::new();
@@ -383,173 +343,21 @@ impl Connection {
         }
         out
     }
-
-    /// The connection as a ladder diagram (see [`crate::report::ladder`]).
-    pub fn ladder(&self) -> String {
-        crate::report::ladder::render(self)
-    }
 }
 
 impl fmt::Display for Connection {
-    /// The ladder diagram.
+    /// The ladder diagram (see [`ladder`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.ladder())
+        f.write_str(&ladder::render(self))
     }
-}
-
-/// `a >= b` in sequence space (RFC 9293, 3.4: comparisons are modulo 2^32).
-pub fn seq_ge(a: u32, b: u32) -> bool {
-    a.wrapping_sub(b) < 1 << 31
-}
-
-/// Groups segments into connections, incrementally, in capture order.
-#[derive(Clone, Debug, Default)]
-pub struct Connections {
-    list: Vec<Connection>,
-    by_tuple: HashMap<(SocketAddr, SocketAddr), usize>,
-    server_port: Option<u16>,
-}
-
-impl Connections {
-    /// An empty set. `server_port` names the server's port for connections
-    /// whose SYN was not captured.
-    pub fn new(server_port: Option<u16>) -> Connections {
-        Connections {
-            server_port,
-            ..Connections::default()
-        }
-    }
-
-    /// Adds one segment; returns the index of the connection it joined.
-    ///
-    /// A fresh SYN on a 4-tuple whose connection is over, or whose ISN
-    /// differs, starts a new connection (the port was reused).
-    pub fn push(&mut self, segment: Segment) -> usize {
-        let key = if segment.src <= segment.dst {
-            (segment.src, segment.dst)
-        } else {
-            (segment.dst, segment.src)
-        };
-        let fresh_syn = segment.flags.syn() && !segment.flags.ack();
-        let index = match self.by_tuple.get(&key) {
-            Some(&i) if !(fresh_syn && self.is_new_incarnation(i, &segment)) => i,
-            _ => {
-                self.list.push(Connection::new(&segment, self.server_port));
-                self.by_tuple.insert(key, self.list.len() - 1);
-                self.list.len() - 1
-            }
-        };
-        self.list[index].push(segment);
-        index
-    }
-
-    fn is_new_incarnation(&self, index: usize, syn: &Segment) -> bool {
-        let c = &self.list[index];
-        c.client_isn.is_some_and(|isn| isn != syn.seq_raw) || c.client_isn.is_none() && c.is_over()
-    }
-
-    /// The connections so far, in order of their first segment.
-    pub fn as_slice(&self) -> &[Connection] {
-        &self.list
-    }
-
-    /// The connection a 4-tuple belongs to (the most recent one on it).
-    pub fn find(&self, a: SocketAddr, b: SocketAddr) -> Option<&Connection> {
-        let key = if a <= b { (a, b) } else { (b, a) };
-        self.by_tuple.get(&key).map(|&i| &self.list[i])
-    }
-
-    /// The connections, in order of their first segment.
-    pub fn into_vec(self) -> Vec<Connection> {
-        self.list
-    }
-}
-
-/// Groups a whole list of segments into connections.
-pub fn group(
-    segments: impl IntoIterator<Item = Segment>,
-    server_port: Option<u16>,
-) -> Vec<Connection> {
-    let mut c = Connections::new(server_port);
-    for s in segments {
-        c.push(s);
-    }
-    c.into_vec()
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::segment::{Flags, Segment};
-
-    pub const CLIENT: &str = "127.0.0.1:53202";
-    pub const SERVER: &str = "127.0.0.1:8000";
-    pub const CISN: u32 = 4_000_000_000; // wraps during the exchange
-    pub const SISN: u32 = 1_000;
-
-    /// A segment from `from` with relative numbers turned into raw ones.
-    pub fn seg(frame: u64, from: Role, flags: Flags, seq: u32, ack: u32, len: u32) -> Segment {
-        let (src, dst, own, peer) = match from {
-            Role::Client => (CLIENT, SERVER, CISN, SISN),
-            Role::Server => (SERVER, CLIENT, SISN, CISN),
-        };
-        Segment {
-            frame,
-            time: 1000.0 + frame as f64 * 0.001,
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
-            flags,
-            seq_raw: own.wrapping_add(seq),
-            ack_raw: if flags.ack() {
-                peer.wrapping_add(ack)
-            } else {
-                0
-            },
-            tshark_seq: Some(seq),
-            tshark_ack: flags.ack().then_some(ack),
-            stream: Some(0),
-            len,
-            window: 512,
-            window_scaled: Some(65536),
-            options: Default::default(),
-            analysis: Default::default(),
-        }
-    }
-
+    use crate::testing::{CLIENT, CLIENT_ISN, SERVER_ISN, four_segment, lab};
+    use crate::wire::Flags;
     use Role::{Client as C, Server as S};
-    const SYN: Flags = Flags::SYN;
-    const ACK: Flags = Flags::ACK;
-    const FIN: Flags = Flags::FIN;
-    const PSH: Flags = Flags::PSH;
-    const RST: Flags = Flags::RST;
-
-    /// The seed lab with 479 and 1380 bytes and the given close.
-    pub fn lab(close: &[(Role, Flags, u32, u32)]) -> Vec<Segment> {
-        let mut v = vec![
-            seg(1, C, SYN, 0, 0, 0),
-            seg(2, S, SYN | ACK, 0, 1, 0),
-            seg(3, C, ACK, 1, 1, 0),
-            seg(4, C, PSH | ACK, 1, 1, 479),
-            seg(5, S, ACK, 1, 480, 0),
-            seg(6, S, PSH | ACK, 1, 480, 479),
-            seg(7, C, ACK, 480, 480, 0),
-            seg(8, C, PSH | ACK, 480, 480, 1380),
-            seg(9, S, PSH | ACK, 480, 1860, 1380),
-        ];
-        for (i, &(from, flags, seq, ack)) in close.iter().enumerate() {
-            v.push(seg(10 + i as u64, from, flags, seq, ack, 0));
-        }
-        v
-    }
-
-    pub fn four_segment() -> Vec<Segment> {
-        lab(&[
-            (C, FIN | ACK, 1860, 1860),
-            (S, ACK, 1860, 1861),
-            (S, FIN | ACK, 1860, 1861),
-            (C, ACK, 1861, 1861),
-        ])
-    }
 
     #[test]
     fn roles_come_from_the_syn_and_numbers_are_relative() {
@@ -558,7 +366,10 @@ pub(crate) mod tests {
         let c = &conns[0];
         assert_eq!(c.client, CLIENT.parse().unwrap());
         assert!(c.roles_from_syn);
-        assert_eq!((c.client_isn, c.server_isn), (Some(CISN), Some(SISN)));
+        assert_eq!(
+            (c.client_isn, c.server_isn),
+            (Some(CLIENT_ISN), Some(SERVER_ISN))
+        );
         let data = &c.steps[3];
         assert_eq!((data.from, data.seq, data.ack), (C, 1, Some(1)));
         assert_eq!(c.steps[4].ack, Some(480));
@@ -578,7 +389,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_reset_is_over() {
-        let segs = lab(&[(C, RST | ACK, 1860, 1860)]);
+        let segs = lab(&[(C, Flags::RST | Flags::ACK, 1860, 1860)]);
         let c = &group(segs, None)[0];
         assert!(c.is_over());
         assert_eq!(c.history(), "ShADadR");
@@ -627,12 +438,5 @@ pub(crate) mod tests {
         let conns = group(segs, None);
         assert_eq!(conns.len(), 2);
         assert_eq!(conns[1].steps.len(), 13);
-    }
-
-    #[test]
-    fn sequence_comparison_wraps() {
-        assert!(seq_ge(5, u32::MAX - 5));
-        assert!(!seq_ge(u32::MAX - 5, 5));
-        assert!(seq_ge(7, 7));
     }
 }

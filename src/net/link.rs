@@ -28,9 +28,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use crate::capture::LiveConfig;
-use crate::capture::live::ProbeRoute;
-use crate::netns::{Namespace, NetnsError, thread_id};
+use super::netns::{Namespace, NetnsError, thread_id};
 
 /// The server's address (RFC 2544's benchmarking range, which exists only
 /// inside the lab's namespaces).
@@ -38,9 +36,9 @@ pub const SERVER_ADDR: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 /// The client's address.
 pub const CLIENT_ADDR: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 /// The server's end of the veth pair, where the capture runs.
-pub const SERVER_IF: &str = "srv0";
+const SERVER_IF: &str = "srv0";
 /// The client's end of the veth pair.
-pub const CLIENT_IF: &str = "cli0";
+const CLIENT_IF: &str = "cli0";
 
 /// What the link is like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +96,7 @@ impl LinkConfig {
 
     /// The nftables ruleset of the server's namespace (client-to-server
     /// drops), or `None` when nothing is dropped that way.
-    pub fn server_rules(&self) -> Option<String> {
+    pub(crate) fn server_rules(&self) -> Option<String> {
         let mut rules = Vec::new();
         if let Some(n) = self.drop_nth {
             // `@ih` is the transport payload: loading it fails, and the rule
@@ -116,7 +114,7 @@ impl LinkConfig {
     }
 
     /// The nftables ruleset of the client's namespace (server-to-client drops).
-    pub fn client_rules(&self) -> Option<String> {
+    pub(crate) fn client_rules(&self) -> Option<String> {
         (self.loss_to_client > 0).then(|| ruleset(&[random_loss(CLIENT_IF, self.loss_to_client)]))
     }
 }
@@ -137,6 +135,15 @@ fn ruleset(rules: &[String]) -> String {
     }
     s += "  }\n}\n";
     s
+}
+
+/// What a link did during a lab: its description and what its rules dropped.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkRun {
+    /// The link, in words ([`LinkConfig::describe`]).
+    pub description: String,
+    /// Segments its rules dropped: (on the way to the server, to the client).
+    pub dropped: (u64, u64),
 }
 
 /// Why a link could not be built.
@@ -264,6 +271,12 @@ impl VethLink {
         &self.client
     }
 
+    /// The server's end of the veth pair, in the server's namespace: where
+    /// a capture taps the link.
+    pub fn server_interface(&self) -> &'static str {
+        SERVER_IF
+    }
+
     /// The server's address.
     pub fn server_addr(&self) -> IpAddr {
         IpAddr::V4(SERVER_ADDR)
@@ -272,22 +285,6 @@ impl VethLink {
     /// The client's address.
     pub fn client_addr(&self) -> IpAddr {
         IpAddr::V4(CLIENT_ADDR)
-    }
-
-    /// `base` set to capture on the server's end, with probes sent from the
-    /// client's namespace across the link.
-    pub fn capture_config(&self, base: LiveConfig) -> LiveConfig {
-        LiveConfig {
-            interface: SERVER_IF.to_owned(),
-            namespace: Some(Arc::clone(&self.server)),
-            probe_route: Some(ProbeRoute {
-                from: Arc::clone(&self.client),
-                from_addr: self.client_addr(),
-                to: Arc::clone(&self.server),
-                to_addr: self.server_addr(),
-            }),
-            ..base
-        }
     }
 
     /// Segments the link's rules have dropped so far: (to the server, to the client).

@@ -19,13 +19,12 @@
 //! size is at least 100 times the smallest, else linear with 5 to 8 round
 //! ticks; labels use k, M and G for powers of 1000. Every y axis starts at 0.
 //!
-//! Like [`super::svg`], the document is plain SVG 1.1 with presentation
-//! attributes only, and text widths are estimated from character counts.
+//! Like the ladder picture, it is drawn with [`crate::report::svgkit`].
 
-use super::{GREY, INK, RED, esc};
 use std::io::{self, Write};
 
-use crate::sweep::SweepRow;
+use super::row::SweepRow;
+use crate::report::svgkit::{GREY, INK, RED, SANS, esc, sans_width};
 use crate::verdict::TerminationKind;
 
 /// Font size of panel titles, legends and lane labels, in pixels.
@@ -34,12 +33,6 @@ const FONT: f64 = 13.0;
 const TICK_FONT: f64 = 12.0;
 /// Font size of the document's title.
 const TITLE_FONT: f64 = 18.0;
-/// Generous average advance of one sans-serif character, per pixel of font size.
-const SANS_EM: f64 = 0.6;
-/// The same, for bold sans-serif.
-const SANS_BOLD_EM: f64 = 0.7;
-
-const SANS: &str = "DejaVu Sans, Helvetica, Arial, Liberation Sans, sans-serif";
 
 /// Width of the picture.
 const WIDTH: f64 = 900.0;
@@ -131,8 +124,8 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
     let label_w = axes
         .iter()
         .flat_map(|a| a.ticks())
-        .map(|(_, label)| text_w(&label, TICK_FONT, false))
-        .chain(kinds.iter().map(|k| text_w(k.name(), FONT, false)))
+        .map(|(_, label)| sans_width(&label, TICK_FONT, false))
+        .chain(kinds.iter().map(|k| sans_width(k.name(), FONT, false)))
         .fold(0.0, f64::max);
     let left = (PAD + label_w + LABEL_GAP).ceil();
     let right = WIDTH - RIGHT;
@@ -157,7 +150,7 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
             list.push(format!("and {} more", failed.len() - MAX_LISTED));
         }
         list[0].insert_str(0, "failed: ");
-        let chars = ((right - left) / (FONT * SANS_EM)) as usize;
+        let chars = ((right - left) / sans_width("x", FONT, false)) as usize;
         wrap(&list, chars.max(20))
     };
 
@@ -453,7 +446,7 @@ impl Panel {
             let widths: Vec<f64> = self
                 .series
                 .iter()
-                .map(|s| 26.0 + text_w(s.name, FONT, true))
+                .map(|s| 26.0 + sans_width(s.name, FONT, true))
                 .collect();
             let mut at = x.right - widths.iter().sum::<f64>() - 14.0 * (widths.len() - 1) as f64;
             let y = top + TITLE_BASE - FONT * 0.35;
@@ -582,7 +575,7 @@ impl XAxis {
             let widest = axis
                 .ticks
                 .iter()
-                .map(|&v| text_w(&fmt_value(v), TICK_FONT, false))
+                .map(|&v| sans_width(&fmt_value(v), TICK_FONT, false))
                 .fold(0.0, f64::max);
             axis.every = ((widest + 12.0) / spacing.max(1.0)).ceil().max(1.0) as usize;
         }
@@ -750,7 +743,7 @@ impl KeyItem {
 
     /// Its width: a mark, a space and the text.
     fn width(self) -> f64 {
-        22.0 + text_w(self.text(), FONT, false)
+        22.0 + sans_width(self.text(), FONT, false)
     }
 
     /// Draws it with its mark centred on `(at + 8, y)`.
@@ -792,12 +785,6 @@ fn lay_out_key(items: &[KeyItem], left: f64, right: f64) -> Vec<Vec<(f64, KeyIte
         at += item.width() + 24.0;
     }
     lines
-}
-
-/// Estimated width of sans-serif text.
-fn text_w(s: &str, size: f64, bold: bool) -> f64 {
-    let em = if bold { SANS_BOLD_EM } else { SANS_EM };
-    s.chars().count() as f64 * size * em
 }
 
 /// Joins `items` with commas into lines of at most `width` characters,
@@ -983,7 +970,7 @@ mod tests {
             let labelled = x.labelled();
             for pair in labelled.windows(2) {
                 let gap = x.pos(pair[1].0) - x.pos(pair[0].0);
-                let half = |l: &str| text_w(l, TICK_FONT, false) / 2.0;
+                let half = |l: &str| sans_width(l, TICK_FONT, false) / 2.0;
                 assert!(gap >= half(&pair[0].1) + half(&pair[1].1) + 8.0, "{pair:?}");
             }
         }

@@ -16,13 +16,16 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::capture::{CaptureError, LiveCapture, LiveConfig, Session, TcpFilter};
 use crate::connection::Connection;
-use crate::link::{LinkConfig, LinkError, VethLink};
-use crate::verdict::{CloseExpectation, Expectations, TerminationKind, Verdict, VerdictError};
+use crate::net::link::{LinkConfig, LinkError, LinkRun, VethLink};
+use crate::verdict::{CloseExpectation, Expectations, Judged, TerminationKind};
+
+pub mod echo;
+
+use echo::{client_on, serve_one};
 
 /// How the echo server ends the connection after it reads the client's FIN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -147,7 +150,7 @@ impl Lab {
     }
 
     /// Run over a two-namespace veth link instead of loopback (root only;
-    /// IPv4; the bind address's port is kept). See [`crate::link`].
+    /// IPv4; the bind address's port is kept). See [`crate::net::link`].
     pub fn link(mut self, link: LinkConfig) -> Lab {
         self.link = Some(link);
         self
@@ -187,7 +190,7 @@ impl Lab {
             Some(config) => {
                 let link = VethLink::create(config)?;
                 let (listener, client) = self.sockets_across(&link).await?;
-                let capture = link.capture_config(self.capture.clone());
+                let capture = self.capture.clone().over(&link);
                 (Some(link), listener, Some(client), capture)
             }
         };
@@ -276,8 +279,9 @@ impl Lab {
 
     /// Runs the lab inside a shared capture [`Session`]: the server binds the
     /// session's own loopback address (the lab's bind port is kept), and only
-    /// this lab's connection is returned. IPv4 only; [`Lab::save`] and the
-    /// lab's capture settings and link do not apply (a session captures loopback).
+    /// this lab's connection is returned. IPv4 only. Of the lab's capture
+    /// settings only the completion timeout applies; [`Lab::save`] and the
+    /// link do not (a session captures loopback).
     pub async fn run_in(&self, session: &Session) -> Result<LabRun, LabError> {
         let t0 = Instant::now();
         let listener = self
@@ -362,8 +366,7 @@ impl Lab {
         timings: Timings,
     ) -> LabRun {
         LabRun {
-            verdict: Verdict::judge(&connection, &self.expectations()),
-            connection,
+            judged: Judged::new(connection, &self.expectations()),
             client,
             server,
             saved,
@@ -371,15 +374,6 @@ impl Lab {
             link: None,
         }
     }
-}
-
-/// What the link did in a lab run over one.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct LinkRun {
-    /// The link, in words ([`LinkConfig::describe`]).
-    pub description: String,
-    /// Segments its rules dropped: (on the way to the server, to the client).
-    pub dropped: (u64, u64),
 }
 
 /// Where a lab's time went.
@@ -397,13 +391,14 @@ pub struct Timings {
     pub total: Duration,
 }
 
-/// A lab that ran: the captured connection and its verdict.
+/// A lab that ran: its connection judged (a [`Judged`], which a `LabRun`
+/// derefs to: `run.connection`, `run.verdict`, `run.ensure()`), and how the
+/// lab went.
 #[derive(Clone, Debug)]
 pub struct LabRun {
-    /// The lab's connection, as captured.
-    pub connection: Connection,
-    /// Its judgement against the lab's expectations.
-    pub verdict: Verdict,
+    /// The lab's connection as captured, and its verdict against the lab's
+    /// expectations.
+    pub judged: Judged,
     /// The client's address.
     pub client: SocketAddr,
     /// The server's address.
@@ -416,19 +411,16 @@ pub struct LabRun {
     pub link: Option<LinkRun>,
 }
 
-impl LabRun {
-    /// The verdict if every check passed, else an error showing the failed
-    /// checks and the ladder.
-    pub fn ensure(&self) -> Result<&Verdict, VerdictError> {
-        self.verdict
-            .clone()
-            .ensure(&self.connection)
-            .map(|_| &self.verdict)
+impl std::ops::Deref for LabRun {
+    type Target = Judged;
+
+    fn deref(&self) -> &Judged {
+        &self.judged
     }
 }
 
 /// Why a lab could not run. A lab that ran but failed its checks is not an
-/// error: see [`LabRun::verdict`].
+/// error: see [`LabRun::judged`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LabError {
@@ -474,136 +466,10 @@ pub enum LabError {
     },
 }
 
-fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+/// An [`LabError::Io`] maker for `map_err`.
+pub(crate) fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
     move |cause| LabError::Io {
         what: what.to_owned(),
         cause,
     }
-}
-
-/// How the server's side ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerEnd {
-    /// Read EOF and closed as configured.
-    Closed,
-    /// The peer reset the connection.
-    Reset,
-}
-
-/// Accepts one connection, echoes until EOF, then closes as told.
-pub async fn serve_one(listener: TcpListener, close: ServerClose) -> Result<ServerEnd, LabError> {
-    let (stream, _) = listener
-        .accept()
-        .await
-        .map_err(io("accepting the client"))?;
-    echo(stream, close).await
-}
-
-/// Echoes everything read on `stream` until EOF, then closes as told.
-pub async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd, LabError> {
-    if echo_until_eof(&mut stream).await? == ServerEnd::Reset {
-        return Ok(ServerEnd::Reset);
-    }
-    let sock = socket2::SockRef::from(&stream);
-    match close {
-        // Pushes out the pending ACK of the client's FIN before our FIN.
-        ServerClose::Linger => sock
-            .set_quickack(true)
-            .map_err(io("setting TCP_QUICKACK"))?,
-        ServerClose::Prompt => {}
-        ServerClose::Abort => sock
-            .set_linger(Some(Duration::ZERO))
-            .map_err(io("setting SO_LINGER 0"))?,
-    }
-    drop(stream);
-    Ok(ServerEnd::Closed)
-}
-
-/// Echoes until the peer's FIN (EOF) or a reset.
-async fn echo_until_eof(stream: &mut TcpStream) -> Result<ServerEnd, LabError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) => return Ok(ServerEnd::Closed),
-            Ok(n) => n,
-            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
-            Err(e) => return Err(io("reading on the server")(e)),
-        };
-        match stream.write_all(&buf[..n]).await {
-            Ok(()) => {}
-            Err(e) if is_reset(&e) => return Ok(ServerEnd::Reset),
-            Err(e) => return Err(io("echoing on the server")(e)),
-        }
-    }
-}
-
-/// The seed's `server.py` as a service: accepts connections one after the
-/// other, echoes each until EOF, waits `close_delay`, then closes.
-///
-/// The delay is the server's linger, not a guess: with 0 Linux folds its ACK
-/// of the client's FIN into its own FIN (three segments); with more than the
-/// delayed-ACK time (about 40 ms on `lo`) the ACK goes out alone first (four).
-pub async fn serve(listener: TcpListener, close_delay: Duration) -> Result<(), LabError> {
-    loop {
-        let (mut stream, peer) = listener.accept().await.map_err(io("accepting a client"))?;
-        tokio::spawn(async move {
-            let end = echo_until_eof(&mut stream).await;
-            if matches!(end, Ok(ServerEnd::Closed)) && !close_delay.is_zero() {
-                tokio::time::sleep(close_delay).await;
-            }
-            eprintln!("tcplab serve: {peer} done ({end:?})");
-        });
-    }
-}
-
-fn is_reset(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
-    )
-}
-
-/// Connects, sends each message, reads its echo (all of it, or once with
-/// 1024 bytes for the seed's style), then closes. Returns the client's address.
-pub async fn run_client(
-    server: SocketAddr,
-    payloads: &[usize],
-    style: ClientStyle,
-) -> Result<SocketAddr, LabError> {
-    let stream = TcpStream::connect(server)
-        .await
-        .map_err(io("connecting to the echo server"))?;
-    client_on(stream, payloads, style).await
-}
-
-/// The client's part on a connected stream.
-async fn client_on(
-    stream: TcpStream,
-    payloads: &[usize],
-    style: ClientStyle,
-) -> Result<SocketAddr, LabError> {
-    let local = stream
-        .local_addr()
-        .map_err(io("reading the client's address"))?;
-    let (mut rd, mut wr) = stream.into_split();
-    for (i, &n) in payloads.iter().enumerate() {
-        let message = vec![b'A' + (i % 26) as u8; n];
-        match style {
-            ClientStyle::Full => {
-                let mut echo = vec![0u8; n];
-                let (w, r) = tokio::join!(wr.write_all(&message), rd.read_exact(&mut echo));
-                w.map_err(io("sending a message"))?;
-                r.map_err(io("reading the echo"))?;
-            }
-            ClientStyle::Seed => {
-                wr.write_all(&message)
-                    .await
-                    .map_err(io("sending a message"))?;
-                let mut buf = [0u8; 1024];
-                rd.read(&mut buf).await.map_err(io("reading the echo"))?;
-            }
-        }
-    }
-    drop(wr.reunite(rd).expect("halves of one stream"));
-    Ok(local)
 }

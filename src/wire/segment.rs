@@ -3,210 +3,17 @@
 //! Wireshark's expert analysis.
 //!
 //! A [`Segment`] is plain data built from named tshark fields (see
-//! [`FieldSource`] and [`FIELDS`]), so it can be made from a live capture, a
-//! capture file, or a table in a test. Relative numbers that tcplab computes
-//! itself live on [`crate::connection::Step`], because they need the
-//! connection's initial sequence numbers.
+//! [`FieldSource`] and [`super::fields::FIELDS`]), so it can be made from a
+//! live capture, a capture file, or a table in a test. Relative numbers that
+//! tcplab computes itself belong to the connection the segment joins,
+//! because they need that connection's initial sequence numbers.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-/// The tshark fields tcplab reads from each packet.
-///
-/// Names follow `tshark -G fields`; the reference sheet
-/// `tcp-on-the-wire.md` explains each one.
-pub const FIELDS: &[&str] = &[
-    "frame.number",
-    "frame.time_epoch",
-    "ip.src",
-    "ip.dst",
-    "ipv6.src",
-    "ipv6.dst",
-    "tcp.srcport",
-    "tcp.dstport",
-    "tcp.stream",
-    "tcp.seq",
-    "tcp.ack",
-    "tcp.seq_raw",
-    "tcp.ack_raw",
-    "tcp.len",
-    "tcp.flags",
-    "tcp.window_size_value",
-    "tcp.window_size",
-    "tcp.options.mss_val",
-    "tcp.options.wscale.shift",
-    "tcp.options.sack_perm",
-    "tcp.options.sack_le",
-    "tcp.options.sack_re",
-    "tcp.options.timestamp.tsval",
-    "tcp.options.timestamp.tsecr",
-    "tcp.analysis.retransmission",
-    "tcp.analysis.fast_retransmission",
-    "tcp.analysis.spurious_retransmission",
-    "tcp.analysis.out_of_order",
-    "tcp.analysis.duplicate_ack",
-    "tcp.analysis.lost_segment",
-    "tcp.analysis.zero_window",
-    "tcp.analysis.keep_alive",
-    "udp.srcport",
-    "udp.dstport",
-    // The probes' payload. Not `data.data`: that exists only when no
-    // dissector claims the port, and a few ephemeral ports are claimed.
-    "udp.payload",
-];
-
-/// Where named field values come from: a dissected packet, or a map in a test.
-///
-/// A field may occur several times in one packet (SACK blocks); `all`
-/// returns every occurrence in packet order, `get` the first.
-pub trait FieldSource {
-    /// Every value of the field `name`, in the order tshark printed them.
-    fn all(&self, name: &str) -> Vec<&str>;
-
-    /// The first value of the field `name`, if the packet has it.
-    fn get(&self, name: &str) -> Option<&str> {
-        self.all(name).into_iter().next()
-    }
-
-    /// Whether the packet carries the field `name` at all.
-    fn has(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-}
-
-impl FieldSource for [(&str, &str)] {
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .collect()
-    }
-}
-
-/// A field tshark gave that tcplab could not use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FieldError {
-    /// A field every TCP segment has is absent.
-    #[error("frame {frame}: field `{field}` is missing")]
-    Missing {
-        /// The frame number, or 0 when unknown.
-        frame: u64,
-        /// The tshark field name.
-        field: &'static str,
-    },
-    /// A field is present but its text is not what its type allows.
-    #[error("frame {frame}: field `{field}` has the unreadable value `{value}`")]
-    Invalid {
-        /// The frame number, or 0 when unknown.
-        frame: u64,
-        /// The tshark field name.
-        field: &'static str,
-        /// The text tshark printed.
-        value: String,
-    },
-}
-
-/// The TCP control bits, as in the header's flags field (RFC 9293, 3.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Flags(pub u16);
-
-impl Flags {
-    /// No more data from sender.
-    pub const FIN: Flags = Flags(0x001);
-    /// Synchronize sequence numbers.
-    pub const SYN: Flags = Flags(0x002);
-    /// Reset the connection.
-    pub const RST: Flags = Flags(0x004);
-    /// Push function.
-    pub const PSH: Flags = Flags(0x008);
-    /// The acknowledgment field is significant.
-    pub const ACK: Flags = Flags(0x010);
-    /// The urgent pointer is significant.
-    pub const URG: Flags = Flags(0x020);
-    /// ECN echo.
-    pub const ECE: Flags = Flags(0x040);
-    /// Congestion window reduced.
-    pub const CWR: Flags = Flags(0x080);
-
-    const NAMES: [(Flags, &'static str); 8] = [
-        (Flags::FIN, "FIN"),
-        (Flags::SYN, "SYN"),
-        (Flags::RST, "RST"),
-        (Flags::PSH, "PSH"),
-        (Flags::ACK, "ACK"),
-        (Flags::URG, "URG"),
-        (Flags::ECE, "ECE"),
-        (Flags::CWR, "CWR"),
-    ];
-
-    /// Whether every bit of `other` is set here.
-    pub fn contains(self, other: Flags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// SYN is set.
-    pub fn syn(self) -> bool {
-        self.contains(Flags::SYN)
-    }
-    /// ACK is set.
-    pub fn ack(self) -> bool {
-        self.contains(Flags::ACK)
-    }
-    /// FIN is set.
-    pub fn fin(self) -> bool {
-        self.contains(Flags::FIN)
-    }
-    /// RST is set.
-    pub fn rst(self) -> bool {
-        self.contains(Flags::RST)
-    }
-    /// PSH is set.
-    pub fn psh(self) -> bool {
-        self.contains(Flags::PSH)
-    }
-}
-
-impl std::ops::BitOr for Flags {
-    type Output = Flags;
-    fn bitor(self, rhs: Flags) -> Flags {
-        Flags(self.0 | rhs.0)
-    }
-}
-
-impl fmt::Display for Flags {
-    /// Wireshark's spelling: `SYN, ACK`, `PSH, ACK`, `FIN, ACK`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for (flag, name) in Flags::NAMES {
-            if self.contains(flag) {
-                if !first {
-                    f.write_str(", ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("<none>")?;
-        }
-        Ok(())
-    }
-}
-
-/// The TCP options tcplab reports (RFC 9293 MSS, RFC 7323 WS and TS, RFC 2018 SACK).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TcpOptions {
-    /// Maximum segment size the sender can receive (SYN only).
-    pub mss: Option<u16>,
-    /// Window scale shift count (SYN only).
-    pub window_scale: Option<u8>,
-    /// SACK permitted (SYN only).
-    pub sack_permitted: bool,
-    /// Timestamps option: (TSval, TSecr).
-    pub timestamps: Option<(u32, u32)>,
-    /// SACK blocks, as raw (left edge, right edge).
-    pub sack_blocks: Vec<(u32, u32)>,
-}
+use super::fields::{FieldError, FieldSource, opt, parse, req, req_hex};
+use super::flags::Flags;
+use super::options::TcpOptions;
 
 /// Wireshark's expert analysis of one segment (`tcp.analysis.*`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -307,7 +114,7 @@ impl Segment {
             time: opt(p, frame, "frame.time_epoch")?.unwrap_or(0.0),
             src: SocketAddr::new(src_ip, req(p, frame, "tcp.srcport")?),
             dst: SocketAddr::new(dst_ip, req(p, frame, "tcp.dstport")?),
-            flags: Flags(flags),
+            flags: Flags::from_bits(flags),
             seq_raw: req(p, frame, "tcp.seq_raw")?,
             ack_raw: opt(p, frame, "tcp.ack_raw")?.unwrap_or(0),
             tshark_seq: opt(p, frame, "tcp.seq")?,
@@ -355,8 +162,8 @@ impl Segment {
 }
 
 impl fmt::Display for Segment {
-    /// One line in the manner of tshark's summary:
-    /// `#4 127.0.0.1:53202 → 127.0.0.1:8000 [PSH, ACK] seq=... ack=... win=... len=479`.
+    /// One line in the manner of tshark's summary, with the numbers as on
+    /// the wire: `#4 127.0.0.1:53202 → 127.0.0.1:8000 [PSH, ACK] seq_raw=1308990993 ack_raw=3030246237 win=64 len=479`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -378,44 +185,6 @@ impl fmt::Display for Segment {
         }
         Ok(())
     }
-}
-
-fn parse<T: std::str::FromStr>(frame: u64, field: &'static str, s: &str) -> Result<T, FieldError> {
-    s.trim().parse().map_err(|_| FieldError::Invalid {
-        frame,
-        field,
-        value: s.to_owned(),
-    })
-}
-
-fn opt<T: std::str::FromStr>(
-    p: &(impl FieldSource + ?Sized),
-    frame: u64,
-    field: &'static str,
-) -> Result<Option<T>, FieldError> {
-    p.get(field).map(|s| parse(frame, field, s)).transpose()
-}
-
-fn req<T: std::str::FromStr>(
-    p: &(impl FieldSource + ?Sized),
-    frame: u64,
-    field: &'static str,
-) -> Result<T, FieldError> {
-    opt(p, frame, field)?.ok_or(FieldError::Missing { frame, field })
-}
-
-fn req_hex(
-    p: &(impl FieldSource + ?Sized),
-    frame: u64,
-    field: &'static str,
-) -> Result<u16, FieldError> {
-    let s = p.get(field).ok_or(FieldError::Missing { frame, field })?;
-    let digits = s.trim().trim_start_matches("0x").trim_start_matches("0X");
-    u16::from_str_radix(digits, 16).map_err(|_| FieldError::Invalid {
-        frame,
-        field,
-        value: s.to_owned(),
-    })
 }
 
 #[cfg(test)]
@@ -519,15 +288,5 @@ mod tests {
         fields.push((field, bad));
         let err = Segment::from_fields(fields.as_slice()).unwrap_err();
         assert!(err.to_string().contains(bad), "{err}");
-    }
-
-    #[rstest]
-    #[case(Flags::SYN, "SYN")]
-    #[case(Flags::SYN | Flags::ACK, "SYN, ACK")]
-    #[case(Flags::FIN | Flags::PSH | Flags::ACK, "FIN, PSH, ACK")]
-    #[case(Flags::RST | Flags::ACK, "RST, ACK")]
-    #[case(Flags(0), "<none>")]
-    fn flags_display_as_wireshark(#[case] flags: Flags, #[case] text: &str) {
-        assert_eq!(flags.to_string(), text);
     }
 }

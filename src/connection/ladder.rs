@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::connection::{Connection, Role, Step};
+use super::{Connection, Role, Step};
 
 /// The label drawn on a step's arrow: `[PSH, ACK] Seq=1 Ack=1 Len=479`.
 pub fn label(step: &Step) -> String {
@@ -95,13 +95,13 @@ pub fn render(conn: &Connection) -> String {
 #[cfg(test)]
 mod tests {
     use crate::connection::group;
-    use crate::connection::tests::four_segment;
+    use crate::testing::four_segment;
 
     #[test]
     fn ladder_shows_direction_flags_and_relative_numbers() {
         let mut segs = four_segment();
         segs[7].analysis.retransmission = true;
-        let text = group(segs, None)[0].ladder();
+        let text = super::render(&group(segs, None)[0]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],

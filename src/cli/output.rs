@@ -1,0 +1,51 @@
+//! Writing reports: to stdout (a closed pipe is not an error), and to the
+//! files named by `--svg`.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tcplab::net::link::LinkRun;
+use tcplab::report::json::JsonReport;
+use tcplab::report::{svg, text};
+use tcplab::verdict::Judged;
+
+use super::args::ReportArgs;
+use super::{EXIT_FAIL, EXIT_PASS};
+
+/// Writes with `write` to stdout; a reader that went away is not an error.
+pub(crate) fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing the report"),
+    }
+}
+
+/// The report of judged connections (a lab over a link adds what the link
+/// did to the JSON), the `--svg` picture, and the exit code.
+pub(crate) fn report(items: &[Judged], a: &ReportArgs, link: Option<&LinkRun>) -> Result<u8> {
+    to_stdout(|out| {
+        if a.json {
+            let mut report = JsonReport::new(items);
+            report.link = link.cloned();
+            report.write(out)
+        } else {
+            text::write_text(out, items)
+        }
+    })?;
+    if let Some(path) = &a.svg {
+        write_svg(path, items)?;
+    }
+    Ok(if Judged::all_passed(items) {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    })
+}
+
+fn write_svg(path: &Path, items: &[Judged]) -> Result<()> {
+    std::fs::write(path, svg::render_svg(items))
+        .with_context(|| format!("writing the SVG picture to `{}`", path.display()))
+}
