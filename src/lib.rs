@@ -16,6 +16,7 @@
 //! The layers, from the wire up; each imports only from those above it in
 //! this list:
 //! - [`wire`]: one TCP segment from tshark's fields (flags, numbers, options);
+//! - [`process`]: child processes that never outlive tcplab;
 //! - [`net`]: anonymous network namespaces and the veth link;
 //! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers,
 //!   Zeek's history, the ladder diagram;
@@ -36,6 +37,7 @@ pub mod connection;
 pub mod grade;
 pub mod lab;
 pub mod net;
+pub mod process;
 pub mod report;
 pub mod sweep;
 mod sys;

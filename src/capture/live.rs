@@ -1,6 +1,8 @@
-//! A live capture: tcpdump (immediate mode) writes into a FIFO that tshark
+//! A live capture: tcpdump (immediate mode) writes into a pipe that tshark
 //! reads through rtshark, so each segment reaches tcplab about half a
-//! millisecond after it was sent.
+//! millisecond after it was sent. The pipe has no name: tshark opens it as
+//! `/proc/<tcplab's pid>/fd/<n>`, so there is no FIFO or folder to clean
+//! up, and tshark can never block opening a FIFO whose writer has died.
 //!
 //! **Proven running.** tcplab sends UDP probes to a socket of its own, which
 //! the capture filter admits, every few milliseconds until one comes back out
@@ -14,10 +16,13 @@
 //! capture just after it.
 //!
 //! **Always reaped.** Dropping a [`LiveCapture`] (also while a test panics)
-//! kills tcpdump and tshark and waits for both.
+//! kills tcpdump and tshark and waits for both. If tcplab itself is killed
+//! (even by SIGKILL), the kernel ends tcpdump, and tshark then reads the
+//! end of the pipe (or finds no pipe to open) and exits.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -128,7 +133,8 @@ pub struct LiveCapture {
     probes_seen: BTreeSet<u64>,
     intake: Intake,
     saving: Option<tempfile::NamedTempFile>,
-    _dir: tempfile::TempDir,
+    /// The pipe's read end, held until tshark has opened it.
+    pipe_out: Option<OwnedFd>,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(5);
@@ -168,16 +174,13 @@ impl LiveCapture {
     ) -> Result<LiveCapture, CaptureError> {
         let (probe, probe_target, probe_sink) = probe_sockets(&config).await?;
         let probe_port = probe_target.port();
-        let dir = tempfile::Builder::new()
-            .prefix("tcplab-")
-            .tempdir()
-            .map_err(CaptureError::io("creating a temporary directory"))?;
-        let fifo = dir.path().join("capture.pcap");
-        nix::unistd::mkfifo(
-            &fifo,
-            nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
-        )
-        .map_err(|e| CaptureError::io("creating the capture FIFO")(e.into()))?;
+        let (pipe_out, pipe_in) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| CaptureError::io("making the capture pipe")(e.into()))?;
+        let input = PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            pipe_out.as_raw_fd()
+        ));
         // Written to a temporary file beside the target, kept only when the
         // capture stops cleanly.
         let saving = match &config.save {
@@ -198,8 +201,8 @@ impl LiveCapture {
             ),
             None => None,
         };
-        let tcpdump = Tcpdump::spawn(&config, &filter.bpf(probe_port), &fifo)?;
-        let shark = tshark::spawn(&fifo, saving.as_ref().map(|f| f.path()))?;
+        let tcpdump = Tcpdump::spawn(&config, &filter.bpf(probe_port), pipe_in)?;
+        let shark = tshark::spawn(&input, saving.as_ref().map(|f| f.path()))?;
         let tshark_pid = shark.pid();
         let (tx, rx) = mpsc::unbounded_channel();
         let reader = tshark::reader_thread(shark, Some(probe_port), move |e| {
@@ -219,9 +222,12 @@ impl LiveCapture {
             probes_seen: BTreeSet::new(),
             intake: Intake::new(None),
             saving,
-            _dir: dir,
+            pipe_out: Some(pipe_out),
         };
         cap.await_first_probe().await?;
+        // tshark has opened the pipe: tcplab's end goes, so that tcpdump's
+        // next write fails if tshark dies.
+        cap.pipe_out = None;
         Ok(cap)
     }
 
@@ -285,7 +291,7 @@ impl LiveCapture {
     }
 
     /// tshark's output ended while the capture should run: either tcpdump
-    /// died (tshark then reads the end of the FIFO) or tshark did (tcpdump
+    /// died (tshark then reads the end of the pipe) or tshark did (tcpdump
     /// then exits cleanly on the broken pipe at its next packet). tcpdump's
     /// exit, awaited for at most a second, tells which.
     async fn why_tshark_ended(&mut self, said: Option<String>) -> CaptureError {

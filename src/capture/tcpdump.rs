@@ -4,7 +4,7 @@
 //! into errors a person can act on.
 
 use std::io::Read;
-use std::path::Path;
+use std::os::fd::OwnedFd;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -26,11 +26,12 @@ pub(crate) struct Tcpdump {
 
 impl Tcpdump {
     /// Starts tcpdump on `config`'s interface with the BPF `filter`,
-    /// writing pcap to `out`. It dies with tcplab (`PR_SET_PDEATHSIG`).
+    /// writing pcap into `out` (a pipe's write end). It dies with tcplab
+    /// ([`crate::process::spawn_tied`]).
     pub(crate) fn spawn(
         config: &LiveConfig,
         filter: &str,
-        out: &Path,
+        out: OwnedFd,
     ) -> Result<Tcpdump, CaptureError> {
         let mut cmd = match &config.namespace {
             Some(ns) => ns.command("tcpdump"),
@@ -43,22 +44,23 @@ impl Tcpdump {
             .arg("-B")
             .arg(config.buffer_kib.to_string());
         if nix::unistd::geteuid().is_root() {
-            // Debian's tcpdump may drop to its own user before opening -w.
+            // Without it, Debian's tcpdump switches to its own user after
+            // opening the interface, and a change of user clears the
+            // parent-death signal that ties it to tcplab.
             cmd.args(["-Z", "root"]);
         }
-        cmd.arg("-w")
-            .arg(out)
+        cmd.args(["-w", "-"])
             .arg(filter)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(out))
             .stderr(Stdio::piped());
-        // If tcplab dies without cleaning up, tcpdump goes too (and tshark,
-        // which then reads the end of its input).
-        crate::sys::die_with_parent(&mut cmd, Signal::SIGTERM);
-        let mut child = cmd.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => CaptureError::TcpdumpMissing,
-            _ => CaptureError::io("starting tcpdump")(e),
-        })?;
+        // If tcplab dies without cleaning up, tcpdump goes too, and tshark
+        // then reads the end of its input.
+        let mut child =
+            crate::process::spawn_tied(cmd, Signal::SIGKILL).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => CaptureError::TcpdumpMissing,
+                _ => CaptureError::io("starting tcpdump")(e),
+            })?;
         let said = Arc::new(Mutex::new(String::new()));
         let stderr_thread = child.stderr.take().map(|mut pipe| {
             let sink = Arc::clone(&said);

@@ -249,6 +249,14 @@ pub(crate) struct WatchArgs {
     /// Keep the capture as a pcapng file.
     #[arg(long, value_name = "FILE")]
     pub(crate) save: Option<PathBuf>,
+    /// Run COMMAND as this user (its uid and gid, no supplementary groups),
+    /// not with tcplab's rights; the capture keeps its own.
+    #[arg(long, value_name = "NAME", requires = "command")]
+    pub(crate) user: Option<String>,
+    /// Run COMMAND with an empty environment but for PATH and LANG (and
+    /// HOME, USER, LOGNAME with --user).
+    #[arg(long, requires = "command")]
+    pub(crate) clean_env: bool,
     #[command(flatten)]
     pub(crate) report: ReportArgs,
     /// The program to run once the capture is proven running, e.g. `python3 client.py`.

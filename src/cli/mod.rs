@@ -4,6 +4,7 @@
 
 mod args;
 mod check;
+mod interrupt;
 mod output;
 mod run;
 mod serve;

@@ -2,10 +2,11 @@
 
 use anyhow::{Result, bail};
 use tcplab::capture::LiveConfig;
-use tcplab::lab::Lab;
+use tcplab::lab::{Lab, LabError};
 
 use super::args::RunArgs;
-use super::{output, seconds};
+use super::interrupt::Interrupt;
+use super::{EXIT_UNUSABLE, output, seconds};
 
 pub(crate) async fn run(a: RunArgs) -> Result<u8> {
     let payloads = if a.payloads.is_empty() {
@@ -37,16 +38,30 @@ pub(crate) async fn run(a: RunArgs) -> Result<u8> {
     // The lab knows which message plan its client makes checkable.
     let messages = lab.expectations().messages;
     let lab = lab.expect(a.report.expectations(messages));
-    let run = lab.run().await?;
+    let interrupt = Interrupt::listen()?;
+    let run = match lab.run_until(interrupt.clone().wait()).await {
+        Err(e @ LabError::Interrupted { .. }) => {
+            bail!("{}: {e}", interrupt.describe())
+        }
+        r => r?,
+    };
     if let (Some(link), false) = (&run.link, a.report.json) {
         println!(
             "link: {}; its rules dropped {} segment(s) on the way to the server and {} to the client\n",
             link.description, link.dropped.0, link.dropped.1
         );
     }
-    output::report(
+    let code = output::report(
         std::slice::from_ref(&run.judged),
         &a.report,
         run.link.as_ref(),
-    )
+    )?;
+    if run.interrupted {
+        eprintln!(
+            "tcplab: {}: the report shows what was captured until then",
+            interrupt.describe()
+        );
+        return Ok(EXIT_UNUSABLE);
+    }
+    Ok(code)
 }

@@ -1,10 +1,11 @@
 //! `tcplab sweep`: one lab per payload size in one shared capture.
 
 use anyhow::{Context, Result};
-use tcplab::sweep::{SweepConfig, output, plot, run_sweep};
+use tcplab::sweep::{SweepConfig, output, plot, run_sweep_until};
 
 use super::args::SweepArgs;
-use super::{EXIT_FAIL, EXIT_PASS, progress_bar};
+use super::interrupt::Interrupt;
+use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, progress_bar};
 
 pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
     let config = SweepConfig {
@@ -17,7 +18,13 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
         ..SweepConfig::default()
     };
     let bar = progress_bar(config.sizes.len(), "labs");
-    let (rows, stats) = run_sweep(&config, |done| bar.set_position(done as u64)).await?;
+    let interrupt = Interrupt::listen()?;
+    let (rows, stats) = run_sweep_until(
+        &config,
+        |done| bar.set_position(done as u64),
+        interrupt.clone().wait(),
+    )
+    .await?;
     bar.finish_and_clear();
     super::output::to_stdout(|out| {
         if a.json {
@@ -35,6 +42,15 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
     if let Some(path) = &a.svg {
         std::fs::write(path, plot::render_plot(&rows))
             .with_context(|| format!("writing the plot to `{}`", path.display()))?;
+    }
+    if stats.interrupted {
+        eprintln!(
+            "tcplab: {}: {} of {} size(s) ran; the report shows them",
+            interrupt.describe(),
+            rows.len(),
+            config.sizes.len()
+        );
+        return Ok(EXIT_UNUSABLE);
     }
     Ok(if rows.iter().all(|r| r.passed) {
         EXIT_PASS

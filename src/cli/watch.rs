@@ -1,13 +1,22 @@
 //! `tcplab watch`: a live capture around a program of the user's, every
-//! connection judged; a thin layer over [`tcplab::capture::Watch`].
+//! connection judged; a thin layer over [`tcplab::capture::Watch`] and
+//! [`tcplab::process::Program`].
 
-use std::os::fd::AsFd;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use tcplab::capture::{LiveConfig, Watch};
+use tcplab::process::Program;
 
 use super::args::WatchArgs;
+use super::interrupt::Interrupt;
 use super::{EXIT_UNUSABLE, output, seconds};
+
+/// How the watched program ended.
+enum Ended {
+    /// It exited by itself.
+    Exited(std::process::ExitStatus),
+    /// A stopping signal came first; the program was ended.
+    Interrupted,
+}
 
 pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
     let timeout = seconds(a.timeout, "--timeout")?;
@@ -21,57 +30,53 @@ pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
         .capture(config)
         .timeout(timeout)
         .expect(a.report.expectations(None));
-    let mut command_failed = None;
+    let interrupt = Interrupt::listen()?;
+    // Why the watch did not end as it should: exit code 2.
+    let mut trouble = None;
     let watched = if let Some((program, args)) = a.command.split_first() {
-        let shown = a.command.join(" ");
-        // The command's output goes to stderr, so that stdout holds only the report.
-        let stderr = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .context("duplicating stderr")?;
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .stdout(std::process::Stdio::from(stderr))
-            .kill_on_drop(true);
+        let mut program = Program::new(program.as_str(), args.iter().map(String::as_str));
+        if let Some(user) = &a.user {
+            program = program.user(user)?;
+        }
+        if a.clean_env {
+            program = program.clean_env();
+        }
+        let shown = program.shown().to_owned();
+        if program.runs_as_root() {
+            eprintln!(
+                "tcplab: `{shown}` will run as root: pass --user NAME (e.g. --user nobody) to run it without root's rights"
+            );
+        }
+        let stop = interrupt.clone();
         let watched = watch
             .run(async {
-                let mut child = cmd.spawn().map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => anyhow::anyhow!("cannot run `{shown}`: `{program}` was not found; check the command and your PATH"),
-                    _ => anyhow::Error::new(e).context(format!("cannot run `{shown}`")),
-                })?;
                 tokio::select! {
-                    s = child.wait() => Ok(Some(s.with_context(|| format!("waiting for `{shown}`"))?)),
-                    _ = tokio::signal::ctrl_c() => Ok::<_, anyhow::Error>(None),
+                    r = program.run() => r.map(Ended::Exited),
+                    () = stop.wait() => Ok(Ended::Interrupted),
                 }
             })
             .await?;
-        match &watched.output {
-            Some(Err(_)) => {}
-            Some(Ok(Some(s))) if !s.success() => {
-                command_failed = Some(format!("the watched command `{shown}` exited with {s}"))
+        trouble = match watched.output {
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(Ended::Exited(s))) if !s.success() => {
+                Some(format!("the watched command `{shown}` exited with {s}"))
             }
-            Some(Ok(Some(_))) => {}
-            Some(Ok(None)) | None => {
-                command_failed = Some(format!(
-                    "the watched command `{shown}` was still running after {timeout:?} and was stopped"
-                ));
-            }
-        }
-        if let Some(Err(e)) = watched.output {
-            return Err(e);
-        }
+            Some(Ok(Ended::Exited(_))) => None,
+            Some(Ok(Ended::Interrupted)) => Some(format!(
+                "{}: the watched command `{shown}` was ended; the report shows what was captured until then",
+                interrupt.describe()
+            )),
+            None => Some(format!(
+                "the watched command `{shown}` was still running after {timeout:?} and was ended, with everything it started"
+            )),
+        };
         watched.connections
     } else {
         eprintln!(
             "tcplab watch: capturing TCP port {} on {}; Ctrl-C or {:?} ends the watch",
             a.port, a.interface, timeout
         );
-        watch
-            .run(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?
-            .connections
+        watch.run(interrupt.clone().wait()).await?.connections
     };
     if watched.is_empty() {
         bail!(
@@ -81,7 +86,7 @@ pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
         );
     }
     let code = output::report(&watched, &a.report, None)?;
-    if let Some(why) = command_failed {
+    if let Some(why) = trouble {
         eprintln!("tcplab: {why}");
         return Ok(EXIT_UNUSABLE);
     }

@@ -105,17 +105,23 @@ pub(crate) async fn client_on(
         .local_addr()
         .map_err(io("reading the client's address"))?;
     let (mut rd, mut wr) = stream.into_split();
+    // Messages are written and read through one buffer of at most CHUNK
+    // bytes each way, so any payload size runs in bounded memory; a message
+    // up to CHUNK bytes is still one write, as the seed's sendall.
+    let mut out = Vec::new();
+    let mut echo = Vec::new();
     for (i, &n) in payloads.iter().enumerate() {
-        let message = vec![b'A' + (i % 26) as u8; n];
+        out.clear();
+        out.resize(n.min(CHUNK), b'A' + (i % 26) as u8);
         match style {
             ClientStyle::Full => {
-                let mut echo = vec![0u8; n];
-                let (w, r) = tokio::join!(wr.write_all(&message), rd.read_exact(&mut echo));
+                echo.resize(n.min(CHUNK), 0);
+                let (w, r) = tokio::join!(send(&mut wr, &out, n), receive(&mut rd, &mut echo, n));
                 w.map_err(io("sending a message"))?;
                 r.map_err(io("reading the echo"))?;
             }
             ClientStyle::Seed => {
-                wr.write_all(&message)
+                send(&mut wr, &out, n)
                     .await
                     .map_err(io("sending a message"))?;
                 let mut buf = [0u8; 1024];
@@ -125,4 +131,37 @@ pub(crate) async fn client_on(
     }
     drop(wr.reunite(rd).expect("halves of one stream"));
     Ok(local)
+}
+
+/// The most bytes a peer holds of one message at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Writes `n` bytes, `chunk` (at most [`CHUNK`] long) again and again.
+async fn send(
+    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    chunk: &[u8],
+    n: usize,
+) -> std::io::Result<()> {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(chunk.len());
+        wr.write_all(&chunk[..k]).await?;
+        left -= k;
+    }
+    Ok(())
+}
+
+/// Reads exactly `n` bytes through `buf`.
+async fn receive(
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut [u8],
+    n: usize,
+) -> std::io::Result<()> {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(buf.len());
+        rd.read_exact(&mut buf[..k]).await?;
+        left -= k;
+    }
+    Ok(())
 }

@@ -179,6 +179,17 @@ impl Lab {
     /// running, exchanges the messages, proves the capture complete, stops
     /// it and judges the connection.
     pub async fn run(&self) -> Result<LabRun, LabError> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Runs the lab as [`Lab::run`] does, unless `stop` completes first
+    /// (Ctrl-C, SIGTERM): then the exchange is abandoned, the capture is
+    /// stopped, and what it holds of the lab's connection is judged, with
+    /// [`LabRun::interrupted`] set. Stopped before the capture was proven
+    /// running, or with nothing of the connection captured, the lab is
+    /// [`LabError::Interrupted`].
+    pub async fn run_until(&self, stop: impl Future<Output = ()>) -> Result<LabRun, LabError> {
+        let mut stop = std::pin::pin!(stop);
         let t0 = Instant::now();
         let (link, listener, client, capture) = match &self.link {
             None => (
@@ -198,19 +209,33 @@ impl Lab {
             .local_addr()
             .map_err(io("reading the server's address"))?;
         let filter = TcpFilter::Ports(vec![server_addr.port()]);
-        let mut capture = LiveCapture::start(capture, &filter).await?;
+        let mut capture = tokio::select! {
+            c = LiveCapture::start(capture, &filter) => c?,
+            () = &mut stop => return Err(LabError::Interrupted { captured: false }),
+        };
         let t_ready = Instant::now();
-        let client_addr = self.exchange(listener, server_addr, client).await?;
+        let exchanged = tokio::select! {
+            r = self.exchange(listener, server_addr, client) => Some(r?),
+            () = &mut stop => None,
+        };
         let t_exchanged = Instant::now();
-        let what =
-            format!("the last segment (final ACK or RST) of {client_addr} <-> {server_addr}");
-        capture
-            .wait_until(&what, None, |conns| {
-                conns
-                    .find(client_addr, server_addr)
-                    .is_some_and(Connection::is_over)
-            })
-            .await?;
+        let completed = match exchanged {
+            None => false,
+            Some(client_addr) => {
+                let what = format!(
+                    "the last segment (final ACK or RST) of {client_addr} <-> {server_addr}"
+                );
+                let done = capture.wait_until(&what, None, |conns| {
+                    conns
+                        .find(client_addr, server_addr)
+                        .is_some_and(Connection::is_over)
+                });
+                tokio::select! {
+                    r = done => { r?; true }
+                    () = &mut stop => false,
+                }
+            }
+        };
         let t_complete = Instant::now();
         let dropped = match &link {
             Some(l) => Some(l.dropped()?),
@@ -218,14 +243,28 @@ impl Lab {
         };
         let captured = capture.stop().await?;
         let t_stopped = Instant::now();
-        let connection = captured
-            .connections
-            .find(client_addr, server_addr)
-            .cloned()
-            .ok_or(LabError::NotCaptured {
-                client: client_addr,
-                server: server_addr,
-            })?;
+        // The capture admits only the server's port: every connection in it
+        // is the lab's. Interrupted, the client's address may be unknown.
+        let connection = match exchanged {
+            Some(client_addr) => captured.connections.find(client_addr, server_addr).cloned(),
+            None => captured
+                .connections
+                .as_slice()
+                .iter()
+                .rev()
+                .find(|c| c.server == server_addr)
+                .cloned(),
+        };
+        let Some(connection) = connection else {
+            return Err(match exchanged {
+                Some(client) if completed => LabError::NotCaptured {
+                    client,
+                    server: server_addr,
+                },
+                _ => LabError::Interrupted { captured: true },
+            });
+        };
+        let client_addr = connection.client;
         let mut run = self.judged(
             connection,
             client_addr,
@@ -239,6 +278,7 @@ impl Lab {
                 total: t_stopped - t0,
             },
         );
+        run.interrupted = !completed;
         run.link = link.map(|l| LinkRun {
             description: l.config().describe(),
             dropped: dropped.unwrap_or_default(),
@@ -328,8 +368,10 @@ impl Lab {
         server_addr: SocketAddr,
         client_socket: Option<TcpSocket>,
     ) -> Result<SocketAddr, LabError> {
+        // Server and client in this task: dropping the exchange (a timeout,
+        // an interruption) closes both ends.
         let exchange = async {
-            let server = tokio::spawn(serve_one(listener, self.close));
+            let server = serve_one(listener, self.close);
             let client = async {
                 let stream = match client_socket {
                     Some(s) => s.connect(server_addr).await,
@@ -337,16 +379,8 @@ impl Lab {
                 }
                 .map_err(io("connecting to the echo server"))?;
                 client_on(stream, &self.payloads, self.client).await
-            }
-            .await;
-            if client.is_err() {
-                server.abort();
-            }
-            let client = client?;
-            server.await.map_err(|e| LabError::Io {
-                what: "running the echo server".to_owned(),
-                cause: std::io::Error::other(e),
-            })??;
+            };
+            let (_, client) = tokio::try_join!(server, client)?;
             Ok::<_, LabError>(client)
         };
         tokio::time::timeout(self.io_timeout, exchange)
@@ -372,6 +406,7 @@ impl Lab {
             saved,
             timings,
             link: None,
+            interrupted: false,
         }
     }
 }
@@ -409,6 +444,9 @@ pub struct LabRun {
     pub timings: Timings,
     /// The link, when the lab ran over one.
     pub link: Option<LinkRun>,
+    /// The lab was stopped before its connection was proven complete
+    /// ([`Lab::run_until`]): the verdict judges what was captured until then.
+    pub interrupted: bool,
 }
 
 impl std::ops::Deref for LabRun {
@@ -445,6 +483,13 @@ pub enum LabError {
         what: String,
         /// The bound.
         waited: Duration,
+    },
+    /// The lab was stopped ([`Lab::run_until`]) before there was anything
+    /// to judge.
+    #[error("{}", if *captured { "the lab was interrupted before any segment of its connection was captured" } else { "the lab was interrupted before its capture had started" })]
+    Interrupted {
+        /// Whether the capture had started.
+        captured: bool,
     },
     /// The capture ended without the lab's connection in it.
     #[error(

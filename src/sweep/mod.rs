@@ -27,6 +27,8 @@ pub struct SweepStats {
     pub peak_rss_kib: u64,
     /// Peak resident memory of the largest reaped child (tshark), KiB.
     pub child_peak_rss_kib: u64,
+    /// The sweep was stopped before every lab ran ([`run_sweep_until`]).
+    pub interrupted: bool,
 }
 
 /// What to sweep.
@@ -86,7 +88,21 @@ pub async fn run_sweep(
     config: &SweepConfig,
     progress: impl Fn(usize),
 ) -> Result<(Vec<SweepRow>, SweepStats), crate::lab::LabError> {
+    run_sweep_until(config, progress, std::future::pending()).await
+}
+
+/// [`run_sweep`], unless `stop` completes first (Ctrl-C, SIGTERM): then
+/// the labs still running are abandoned, the capture is stopped, and the
+/// rows of the labs that ended are returned, with
+/// [`SweepStats::interrupted`] set.
+pub async fn run_sweep_until(
+    config: &SweepConfig,
+    progress: impl Fn(usize),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(Vec<SweepRow>, SweepStats), crate::lab::LabError> {
     use std::sync::Arc;
+    let mut stop = std::pin::pin!(stop);
+    let mut interrupted = false;
     let t0 = std::time::Instant::now();
     // A link's rules (drop the Nth segment) are per lab: one link and one
     // capture each, `jobs` at a time.
@@ -133,12 +149,24 @@ pub async fn run_sweep(
     }
     let mut rows = Vec::with_capacity(config.sizes.len());
     let mut first_error = None;
-    while let Some(joined) = set.join_next().await {
+    loop {
+        let joined = tokio::select! {
+            j = set.join_next() => match j {
+                Some(j) => j,
+                None => break,
+            },
+            () = &mut stop, if !interrupted => {
+                interrupted = true;
+                set.abort_all();
+                continue;
+            }
+        };
         match joined {
             Ok(Ok(row)) => rows.push(row),
             Ok(Err(e)) => {
                 first_error.get_or_insert(e);
             }
+            Err(e) if e.is_cancelled() => {}
             Err(e) => {
                 first_error.get_or_insert(crate::lab::LabError::Io {
                     what: "running a lab of the sweep".to_owned(),
@@ -167,6 +195,7 @@ pub async fn run_sweep(
             wall,
             peak_rss_kib: own,
             child_peak_rss_kib: children,
+            interrupted,
         },
     ))
 }
