@@ -301,7 +301,10 @@ fn the_json_of_a_link_run_has_the_link_and_the_transfer() {
     assert!(!resent.is_empty(), "{t:#}");
     for r in resent {
         assert_eq!(r["from"], "client", "{t:#}");
-        assert!(["fast", "timeout"].contains(&r["kind"].as_str().unwrap()), "{t:#}");
+        assert!(
+            ["fast", "timeout"].contains(&r["kind"].as_str().unwrap()),
+            "{t:#}"
+        );
         let (seq, len) = (r["seq"].as_u64().unwrap(), r["len"].as_u64().unwrap());
         assert!(seq >= 1 && seq + len <= 4001, "{t:#}");
     }

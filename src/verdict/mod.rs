@@ -84,7 +84,8 @@ impl Findings {
 /// What the lab expects of the close.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CloseExpectation {
-    /// Four- or three-segment: FINs both ways, all acknowledged.
+    /// Any orderly close: FINs both ways, each acknowledged, in four
+    /// segments, three, or crossing (simultaneous, RFC 9293 3.6 case 3).
     #[default]
     Orderly,
     /// Exactly this kind.
@@ -182,11 +183,8 @@ impl Verdict {
         let t = &f.termination;
         let (passed, wanted) = match expect.close {
             CloseExpectation::Orderly => (
-                matches!(
-                    t.kind,
-                    TerminationKind::FourSegment | TerminationKind::ThreeSegment
-                ),
-                "an orderly four- or three-segment close".to_owned(),
+                t.kind.is_orderly(),
+                "an orderly close (four-segment, three-segment or simultaneous)".to_owned(),
             ),
             CloseExpectation::Exactly(k) => (t.kind == k, format!("a {k} close")),
         };
@@ -423,7 +421,9 @@ mod tests {
         assert_eq!(v.findings.termination.initiator, initiator);
         let orderly_pass = matches!(
             kind,
-            TerminationKind::FourSegment | TerminationKind::ThreeSegment
+            TerminationKind::FourSegment
+                | TerminationKind::ThreeSegment
+                | TerminationKind::Simultaneous
         );
         assert_eq!(v.check(Check::Termination).unwrap().passed, orderly_pass);
     }

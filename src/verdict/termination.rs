@@ -43,7 +43,8 @@ impl TerminationKind {
         }
     }
 
-    /// Whether the close is orderly (every byte delivered, both FINs acknowledged).
+    /// Whether the close is orderly: both FINs sent and each acknowledged,
+    /// in four segments, three, or crossing (RFC 9293, 3.6, figures 12 and 13).
     pub fn is_orderly(self) -> bool {
         matches!(
             self,
