@@ -32,6 +32,19 @@
 //! - `testing` (feature `test-support`): segment builders for tests.
 #![deny(missing_docs)]
 
+/// Implements `Debug` as `Display` for error types, so that `unwrap()` and
+/// `expect()` print an error's sentence (and a verdict's ladder) as it
+/// reads, not as one string of `\n` escapes.
+macro_rules! debug_as_display {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+
 pub mod capture;
 pub mod connection;
 pub mod grade;

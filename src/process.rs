@@ -65,7 +65,7 @@ fn signal_group(pgid: u32, signal: Signal) {
 }
 
 /// Why a program could not be started.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ProgramError {
     /// The program is not on the PATH.
@@ -214,6 +214,8 @@ impl Drop for GroupGuard {
         signal_group(self.0, Signal::SIGKILL);
     }
 }
+
+debug_as_display!(ProgramError);
 
 #[cfg(test)]
 mod tests {

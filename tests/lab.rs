@@ -104,6 +104,15 @@ async fn the_connection_ends_with_four_segments(lab: Lab) {
     run.ensure().expect("the whole lab sheet passes");
 }
 
+/// The seed's lab draws the same ladder every run on this kernel: a
+/// snapshot (tests/snapshots/) of the ladder without times, frames or ports.
+#[rstest]
+#[tokio::test]
+async fn the_seed_lab_draws_the_same_ladder_every_run(lab: Lab) {
+    let run = run(lab).await;
+    insta::assert_snapshot!(tcplab::connection::ladder::render_stable(&run.connection));
+}
+
 // ---- payload sizes ----
 
 /// 65483 bytes is the largest segment on `lo` (MSS 65495 less 12 bytes of

@@ -40,7 +40,7 @@ use tshark::Item;
 
 /// Why a capture could not be made or read. Each message is one sentence
 /// saying what happened and what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
     /// tshark is not on the PATH.
@@ -83,6 +83,21 @@ pub enum CaptureError {
         /// What the capture tools said, if anything (starts with `: `).
         detail: String,
     },
+    /// A server or client outside a shared session's capture filter.
+    #[error(
+        "{addr} is outside the capture: this session captures only {session}; bind your server to `session.addr()` ({session})"
+    )]
+    OutsideSession {
+        /// The address given.
+        addr: std::net::SocketAddr,
+        /// The session's own address.
+        session: std::net::IpAddr,
+    },
+    /// A watch by filter asked of a shared session, which captures one address.
+    #[error(
+        "a watch in a shared session captures a port or an address of the session's: use Watch::port or Watch::addr"
+    )]
+    FilterInSession,
     /// The capture did not deliver everything it was waiting for in time.
     #[error(
         "the capture did not deliver {what} within {waited:?}: raise the completion timeout, or check that the exchange really ended"
@@ -223,3 +238,5 @@ impl Intake {
         }
     }
 }
+
+debug_as_display!(CaptureError);

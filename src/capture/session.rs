@@ -10,7 +10,8 @@
 //!
 //! [`Session::shared`] is one session per process, started on first use and
 //! stopped when the process exits, so the rstest cases of one test binary
-//! share it.
+//! share it. Besides labs, a session serves [`crate::capture::Watch::run_in`]:
+//! every connection of one endpoint while the caller's code ran.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
@@ -22,27 +23,66 @@ use tokio::time::Instant;
 
 use super::CaptureError;
 use super::live::{Captured, LiveCapture, LiveConfig, TcpFilter};
-use crate::connection::Connection;
+use crate::connection::{Connection, Connections};
 
 enum Command {
+    /// How many connections of `endpoint` the capture holds now.
+    Count {
+        endpoint: SocketAddr,
+        reply: oneshot::Sender<usize>,
+    },
+    /// The connections wanted, once proven over, or as they are at the deadline.
     Await {
-        client: SocketAddr,
-        server: SocketAddr,
+        want: Want,
         timeout: Duration,
-        reply: oneshot::Sender<Result<Connection, CaptureError>>,
+        reply: oneshot::Sender<Result<Vec<Connection>, CaptureError>>,
     },
     Stop {
         reply: oneshot::Sender<Result<Captured, CaptureError>>,
     },
 }
 
+/// What a waiter waits for.
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    /// One connection, by its two ends.
+    Connection {
+        client: SocketAddr,
+        server: SocketAddr,
+    },
+    /// Every connection to or from `endpoint` after the first `skip` of them.
+    Endpoint { endpoint: SocketAddr, skip: usize },
+}
+
+impl Want {
+    /// The connections wanted among those captured so far, and whether
+    /// they are all over.
+    fn select(&self, connections: &Connections) -> (Vec<Connection>, bool) {
+        match *self {
+            Want::Connection { client, server } => match connections.find(client, server) {
+                Some(c) => (vec![c.clone()], c.is_over()),
+                None => (vec![], false),
+            },
+            Want::Endpoint { endpoint, skip } => {
+                let mine: Vec<Connection> = connections
+                    .as_slice()
+                    .iter()
+                    .filter(|c| c.client == endpoint || c.server == endpoint)
+                    .skip(skip)
+                    .cloned()
+                    .collect();
+                let over = mine.iter().all(Connection::is_over);
+                (mine, over)
+            }
+        }
+    }
+}
+
 struct Waiter {
-    client: SocketAddr,
-    server: SocketAddr,
+    want: Want,
     fence: u64,
-    timeout: Duration,
     deadline: Instant,
-    reply: oneshot::Sender<Result<Connection, CaptureError>>,
+    reply: oneshot::Sender<Result<Vec<Connection>, CaptureError>>,
 }
 
 /// A capture shared by many labs. See the module documentation.
@@ -118,19 +158,72 @@ impl Session {
         self.addr
     }
 
+    /// Fails, naming the cause, unless `addr` is the session's own: a
+    /// server bound elsewhere (127.0.0.1, say) is outside its capture.
+    pub fn admits(&self, addr: SocketAddr) -> Result<(), CaptureError> {
+        if addr.ip() == self.addr {
+            Ok(())
+        } else {
+            Err(CaptureError::OutsideSession {
+                addr,
+                session: self.addr,
+            })
+        }
+    }
+
     /// Waits until the connection `client` <-> `server` is over and the
-    /// capture proven past it, then returns it.
+    /// capture proven past it, then returns it. At `timeout` it returns the
+    /// connection as captured so far (a verdict then calls it
+    /// `incomplete`); an error only if nothing of it was captured.
     pub async fn connection(
         &self,
         client: SocketAddr,
         server: SocketAddr,
         timeout: Duration,
     ) -> Result<Connection, CaptureError> {
+        if self.admits(server).is_err() {
+            self.admits(client)?;
+        }
+        let mut found = self
+            .request(Want::Connection { client, server }, timeout)
+            .await?;
+        found.pop().ok_or(CaptureError::CompleteTimeout {
+            what: format!("any segment of {client} <-> {server}"),
+            waited: timeout,
+        })
+    }
+
+    /// How many connections to or from `endpoint` the session has captured.
+    pub(crate) async fn count(&self, endpoint: SocketAddr) -> Result<usize, CaptureError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Count { endpoint, reply })
+            .map_err(|_| ended())?;
+        rx.await.map_err(|_| ended())
+    }
+
+    /// Every connection to or from `endpoint` after the first `skip`, once
+    /// all are over and the capture proven past them, or as they are at
+    /// `timeout`.
+    pub(crate) async fn connections_of(
+        &self,
+        endpoint: SocketAddr,
+        skip: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Connection>, CaptureError> {
+        self.request(Want::Endpoint { endpoint, skip }, timeout)
+            .await
+    }
+
+    async fn request(
+        &self,
+        want: Want,
+        timeout: Duration,
+    ) -> Result<Vec<Connection>, CaptureError> {
         let (reply, rx) = oneshot::channel();
         self.commands
             .send(Command::Await {
-                client,
-                server,
+                want,
                 timeout,
                 reply,
             })
@@ -220,13 +313,22 @@ async fn serve(
     loop {
         tokio::select! {
             cmd = commands.recv() => match cmd {
-                Some(Command::Await { client, server, timeout, reply }) => {
+                Some(Command::Count { endpoint, reply }) => {
+                    let n = cap
+                        .connections()
+                        .as_slice()
+                        .iter()
+                        .filter(|c| c.client == endpoint || c.server == endpoint)
+                        .count();
+                    let _ = reply.send(n);
+                }
+                Some(Command::Await { want, timeout, reply }) => {
                     if let Some(why) = &failed {
                         let _ = reply.send(Err(CaptureError::ToolDied { tool: "the capture session", detail: why.clone() }));
                         continue;
                     }
                     match cap.fence().await {
-                        Ok(fence) => waiters.push(Waiter { client, server, fence, timeout, deadline: Instant::now() + timeout, reply }),
+                        Ok(fence) => waiters.push(Waiter { want, fence, deadline: Instant::now() + timeout, reply }),
                         Err(e) => { let _ = reply.send(Err(e)); }
                     }
                 }
@@ -255,30 +357,27 @@ async fn serve(
                 } else {
                     let _ = cap.fence().await;
                 }
+                // At its deadline a waiter gets what was captured, as it is.
                 let now = Instant::now();
                 let (late, keep): (Vec<Waiter>, Vec<Waiter>) = waiters.drain(..).partition(|w| w.deadline <= now);
                 waiters = keep;
                 for w in late {
-                    let _ = w.reply.send(Err(CaptureError::CompleteTimeout {
-                        what: format!("the last segment (final ACK or RST) of {} <-> {}", w.client, w.server),
-                        waited: w.timeout,
-                    }));
+                    let (found, _) = w.want.select(cap.connections());
+                    let _ = w.reply.send(Ok(found));
                 }
             }
         }
-        // Hand out every connection that is now proven complete.
+        // Hand out every answer that is now proven complete.
         let mut i = 0;
         while i < waiters.len() {
             let w = &waiters[i];
+            let (found, over) = w.want.select(cap.connections());
             let done = cap.fence_passed(w.fence)
-                && cap
-                    .connections()
-                    .find(w.client, w.server)
-                    .is_some_and(Connection::is_over);
+                && over
+                && (!found.is_empty() || matches!(w.want, Want::Endpoint { .. }));
             if done {
                 let w = waiters.swap_remove(i);
-                let conn = cap.connections().find(w.client, w.server).cloned();
-                let _ = w.reply.send(conn.ok_or_else(ended));
+                let _ = w.reply.send(Ok(found));
             } else {
                 i += 1;
             }

@@ -2,6 +2,10 @@
 //! before the code starts, and every connection it saw judged once the
 //! code is done, those still open at the deadline judged `incomplete`.
 //!
+//! With a capture of its own ([`Watch::run`]), or in a shared
+//! [`Session`] ([`Watch::run_in`]): there, servers bind the session's own
+//! address, and parallel tests each get only their own connections.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), tcplab::capture::CaptureError> {
 //! use std::time::Duration;
@@ -24,8 +28,11 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
 
+use std::net::SocketAddr;
+
 use super::CaptureError;
 use super::live::{LiveCapture, LiveConfig, TcpFilter};
+use super::session::Session;
 use crate::connection::Connection;
 use crate::verdict::{Expectations, Judged};
 
@@ -46,22 +53,43 @@ pub struct Watched<T> {
 /// every connection. Build it, then [`Watch::run`].
 #[derive(Clone, Debug)]
 pub struct Watch {
-    filter: TcpFilter,
+    target: Target,
     capture: LiveConfig,
     timeout: Duration,
     expect: Expectations,
 }
 
+/// What a watch captures.
+#[derive(Clone, Debug)]
+enum Target {
+    /// A port, on any address (in a session: on the session's address).
+    Port(u16),
+    /// One address and port.
+    Addr(SocketAddr),
+    /// Whatever the filter admits (own capture only).
+    Filter(TcpFilter),
+}
+
 impl Watch {
-    /// Watches TCP to or from `port` on `lo`, for at most 30 s.
+    /// Watches TCP to or from `port`, for at most 30 s.
     pub fn port(port: u16) -> Watch {
-        Watch::filter(TcpFilter::Ports(vec![port]))
+        Watch::target(Target::Port(port))
     }
 
-    /// Watches the TCP that `filter` admits, on `lo`, for at most 30 s.
+    /// Watches TCP to or from `addr` (an address and port), for at most 30 s.
+    pub fn addr(addr: SocketAddr) -> Watch {
+        Watch::target(Target::Addr(addr))
+    }
+
+    /// Watches the TCP that `filter` admits, for at most 30 s (with a
+    /// capture of its own only).
     pub fn filter(filter: TcpFilter) -> Watch {
+        Watch::target(Target::Filter(filter))
+    }
+
+    fn target(target: Target) -> Watch {
         Watch {
-            filter,
+            target,
             capture: LiveConfig::default(),
             timeout: Duration::from_secs(30),
             expect: Expectations::default(),
@@ -96,7 +124,12 @@ impl Watch {
     /// A connection that misbehaves is a failed verdict, never an error;
     /// errors are the capture's own (tcpdump or tshark failing).
     pub async fn run<F: Future>(&self, code: F) -> Result<Watched<F::Output>, CaptureError> {
-        let mut cap = LiveCapture::start(self.capture.clone(), &self.filter).await?;
+        let filter = match &self.target {
+            Target::Port(port) => TcpFilter::Ports(vec![*port]),
+            Target::Addr(addr) => TcpFilter::Host(addr.ip()),
+            Target::Filter(f) => f.clone(),
+        };
+        let mut cap = LiveCapture::start(self.capture.clone(), &filter).await?;
         let deadline = Instant::now() + self.timeout;
         let mut code = std::pin::pin!(code);
         let output = loop {
@@ -120,10 +153,49 @@ impl Watch {
             Err(e) => return Err(e),
         }
         let captured = cap.stop().await?;
+        let mut connections = captured.connections.into_vec();
+        if let Target::Addr(addr) = self.target {
+            connections.retain(|c| c.client == addr || c.server == addr);
+        }
         Ok(Watched {
-            connections: Judged::all(captured.connections.into_vec(), &self.expect),
+            connections: Judged::all(connections, &self.expect),
             output,
             saved: captured.saved,
+        })
+    }
+
+    /// Runs `code` as [`Watch::run`] does, in a shared [`Session`] instead
+    /// of a capture of its own: the watched port must be on the session's
+    /// address (bind your server to [`Session::addr`]), and only the
+    /// connections of that endpoint made while `code` ran are judged. The
+    /// capture settings do not apply (the session's do), nor does saving.
+    pub async fn run_in<F: Future>(
+        &self,
+        session: &Session,
+        code: F,
+    ) -> Result<Watched<F::Output>, CaptureError> {
+        let endpoint = match &self.target {
+            Target::Port(port) => SocketAddr::new(session.addr(), *port),
+            Target::Addr(addr) => {
+                session.admits(*addr)?;
+                *addr
+            }
+            Target::Filter(_) => return Err(CaptureError::FilterInSession),
+        };
+        let before = session.count(endpoint).await?;
+        let deadline = Instant::now() + self.timeout;
+        let output = tokio::select! {
+            out = code => Some(out),
+            _ = sleep_until(deadline) => None,
+        };
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(500));
+        let connections = session.connections_of(endpoint, before, left).await?;
+        Ok(Watched {
+            connections: Judged::all(connections, &self.expect),
+            output,
+            saved: None,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tcplab::lab::{ClientStyle, ServerClose};
 use tcplab::net::link::LinkConfig;
-use tcplab::verdict::{CloseExpectation, Expectations, TerminationKind};
+use tcplab::verdict::{CloseExpectation, Expectations, ExpectedLadder, TerminationKind};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -81,6 +81,10 @@ pub(crate) struct ReportArgs {
     /// The client's message sizes in order, e.g. `479,1380` (its payload merged across segments up to each server reply).
     #[arg(long, value_name = "SIZES", value_delimiter = ',')]
     pub(crate) expect_payload: Option<Vec<u64>>,
+    /// Every connection must follow this ladder file: one segment per line,
+    /// e.g. `client [SYN] Seq=0` (see labs/seed.ladder).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) expect_ladder: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -96,8 +100,13 @@ pub(crate) enum ExpectArg {
 }
 
 impl ReportArgs {
-    pub(crate) fn expectations(&self, messages: Option<Vec<u64>>) -> Expectations {
-        Expectations {
+    /// The expectations these options ask for; reads the `--expect-ladder` file.
+    pub(crate) fn expectations(&self, messages: Option<Vec<u64>>) -> anyhow::Result<Expectations> {
+        let ladder = match &self.expect_ladder {
+            Some(path) => Some(ExpectedLadder::read(path)?),
+            None => None,
+        };
+        Ok(Expectations {
             close: match self.expect_close {
                 None | Some(CloseArg::Orderly) => CloseExpectation::Orderly,
                 Some(CloseArg::FourSegment) => {
@@ -111,7 +120,8 @@ impl ReportArgs {
             messages,
             first_data_ack: None,
             client_messages: self.expect_payload.clone(),
-        }
+            ladder,
+        })
     }
 }
 

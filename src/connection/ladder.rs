@@ -48,8 +48,20 @@ pub fn remark(step: &Step) -> Option<&'static str> {
     }
 }
 
-/// Draws the whole connection as a ladder.
+/// Draws the whole connection as a ladder, with the relative time and the
+/// frame number of every segment.
 pub fn render(conn: &Connection) -> String {
+    draw(conn, true)
+}
+
+/// The ladder without what changes from run to run (addresses and ports,
+/// times, frame numbers): the same exchange on the same kernel draws the
+/// same text, for snapshot tests (e.g. `insta::assert_snapshot!`).
+pub fn render_stable(conn: &Connection) -> String {
+    draw(conn, false)
+}
+
+fn draw(conn: &Connection, timed: bool) -> String {
     let labels: Vec<String> = conn.steps.iter().map(label).collect();
     let width = labels
         .iter()
@@ -60,30 +72,30 @@ pub fn render(conn: &Connection) -> String {
         + 8;
     let t0 = conn.start_time();
     let mut out = String::new();
-    let _ = writeln!(out, "{} (client) <-> {} (server)", conn.client, conn.server);
+    if timed {
+        let _ = writeln!(out, "{} (client) <-> {} (server)", conn.client, conn.server);
+    }
     if !conn.roles_from_syn {
         let _ = writeln!(out, "(no SYN captured: roles guessed from the ports)");
     }
-    let _ = writeln!(
-        out,
-        "{:>9}  {:>5}  {:<w$}server",
-        "time",
-        "frame",
-        "client",
-        w = width + 1
-    );
+    if timed {
+        let _ = write!(out, "{:>9}  {:>5}  ", "time", "frame");
+    }
+    let _ = writeln!(out, "{:<w$}server", "client", w = width + 1);
     for (step, label) in conn.steps.iter().zip(&labels) {
         let pad = width - label.chars().count();
-        let arrow = match step.from {
-            Role::Client => format!("|--- {label} {}>|", "-".repeat(pad.saturating_sub(5))),
-            Role::Server => format!("|<-- {label} {}|", "-".repeat(pad.saturating_sub(4))),
+        if timed {
+            let _ = write!(
+                out,
+                "{:>9.6}  {:>5}  ",
+                step.segment.time - t0,
+                step.segment.frame
+            );
+        }
+        let _ = match step.from {
+            Role::Client => write!(out, "|--- {label} {}>|", "-".repeat(pad.saturating_sub(5))),
+            Role::Server => write!(out, "|<-- {label} {}|", "-".repeat(pad.saturating_sub(4))),
         };
-        let _ = write!(
-            out,
-            "{:>9.6}  {:>5}  {arrow}",
-            step.segment.time - t0,
-            step.segment.frame
-        );
         if let Some(r) = remark(step) {
             let _ = write!(out, "  [{r}]");
         }
@@ -118,5 +130,22 @@ mod tests {
         // Every arrow has the same length, so the server column lines up.
         let bars: Vec<usize> = lines[2..].iter().map(|l| l.rfind('|').unwrap()).collect();
         assert!(bars.iter().all(|&b| b == bars[0]), "{text}");
+    }
+
+    #[test]
+    fn the_stable_ladder_has_no_times_frames_or_ports() {
+        let c = &group(four_segment(), None)[0];
+        let stable = super::render_stable(c);
+        assert!(
+            !stable.contains("53202") && !stable.contains("frame"),
+            "{stable}"
+        );
+        let first = stable.lines().nth(1).unwrap();
+        assert!(first.starts_with("|--- [SYN] Seq=0 Len=0 "), "{stable}");
+        // The same arrows as the timed ladder, without its two columns.
+        let timed = super::render(c);
+        for (t, s) in timed.lines().skip(2).zip(stable.lines().skip(1)) {
+            assert!(t.ends_with(s), "{t}\n{s}");
+        }
     }
 }

@@ -31,7 +31,7 @@ use crate::verdict::{CheckOutcome, Expectations, Judged};
 
 /// Why a path could not be graded. Each message is one sentence saying what
 /// happened and what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckError {
     /// The file could not be read as a capture (missing, empty, foreign,
@@ -301,6 +301,8 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
         notes: inputs.notes,
     }
 }
+
+debug_as_display!(CheckError);
 
 #[cfg(test)]
 pub(crate) mod tests {

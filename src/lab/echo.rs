@@ -36,18 +36,19 @@ async fn echo(mut stream: TcpStream, close: ServerClose) -> Result<ServerEnd, La
     if echo_until_eof(&mut stream).await? == ServerEnd::Reset {
         return Ok(ServerEnd::Reset);
     }
-    let sock = socket2::SockRef::from(&stream);
     match close {
         // Pushes out the pending ACK of the client's FIN before our FIN.
-        ServerClose::Linger => sock
-            .set_quickack(true)
-            .map_err(io("setting TCP_QUICKACK"))?,
-        ServerClose::Prompt => {}
-        ServerClose::Abort => sock
-            .set_linger(Some(Duration::ZERO))
-            .map_err(io("setting SO_LINGER 0"))?,
+        ServerClose::Linger => {
+            super::close::close_after_eof(stream).map_err(io("setting TCP_QUICKACK"))?
+        }
+        ServerClose::Prompt => drop(stream),
+        ServerClose::Abort => {
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .map_err(io("setting SO_LINGER 0"))?;
+            drop(stream);
+        }
     }
-    drop(stream);
     Ok(ServerEnd::Closed)
 }
 

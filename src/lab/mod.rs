@@ -23,6 +23,7 @@ use crate::connection::Connection;
 use crate::net::link::{LinkConfig, LinkError, LinkRun, VethLink};
 use crate::verdict::{CloseExpectation, Expectations, Judged, TerminationKind};
 
+pub mod close;
 pub mod echo;
 
 use echo::{client_on, serve_one};
@@ -459,7 +460,7 @@ impl std::ops::Deref for LabRun {
 
 /// Why a lab could not run. A lab that ran but failed its checks is not an
 /// error: see [`LabRun::judged`].
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum LabError {
     /// The server's address is taken.
@@ -518,3 +519,5 @@ pub(crate) fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
         cause,
     }
 }
+
+debug_as_display!(LabError);

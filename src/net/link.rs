@@ -147,7 +147,7 @@ pub struct LinkRun {
 }
 
 /// Why a link could not be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum LinkError {
     /// Namespaces, interfaces or rules could not be made.
@@ -311,6 +311,8 @@ impl VethLink {
         ))
     }
 }
+
+debug_as_display!(LinkError);
 
 #[cfg(test)]
 mod tests {

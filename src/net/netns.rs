@@ -16,7 +16,7 @@ use std::process::Command;
 use nix::sched::{CloneFlags, setns, unshare};
 
 /// Why a namespace could not be made or entered.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum NetnsError {
     /// The kernel refused: tcplab is not root (CAP_SYS_ADMIN and CAP_NET_ADMIN).
@@ -171,6 +171,8 @@ impl Namespace {
 pub(crate) fn thread_id() -> i32 {
     nix::unistd::gettid().as_raw()
 }
+
+debug_as_display!(NetnsError);
 
 #[cfg(test)]
 mod tests {

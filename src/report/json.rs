@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 use crate::connection::Role;
 use crate::net::link::LinkRun;
 use crate::transfer::Transfer;
-use crate::verdict::{CheckOutcome, Judged, TerminationKind};
+use crate::verdict::{CheckOutcome, Judged, LadderComparison, TerminationKind};
 
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,6 +100,9 @@ pub struct JsonConnection {
     pub diagnosis: Vec<String>,
     /// Segment sizes, messages, each retransmission, duplicate ACKs, SACK.
     pub transfer: Transfer,
+    /// The connection side by side with the expected ladder (`--expect-ladder`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<LadderComparison>,
 }
 
 /// `handshake` in the JSON report.
@@ -172,6 +175,7 @@ impl JsonConnection {
             checks: j.verdict.checks.clone(),
             diagnosis: j.verdict.diagnosis(),
             transfer: f.transfer.clone(),
+            ladder: j.verdict.ladder.clone(),
         }
     }
 }

@@ -28,6 +28,9 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
         )?;
         write_transfer(out, &f.transfer)?;
         write!(out, "{v}")?;
+        if let Some(l) = v.ladder.as_ref().filter(|l| !l.passed) {
+            write!(out, "{l}")?;
+        }
         for d in v.diagnosis() {
             writeln!(out, "diagnosis: {d}")?;
         }

@@ -5,7 +5,7 @@
 pub struct SizeSpec(pub Vec<u64>);
 
 /// A size list that could not be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "cannot read the size list `{spec}`: {why} (examples: `1,479,1380`, `1..=70000:1000`, `64k..=4m:*2`)"
 )]
@@ -118,6 +118,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
 }
+
+debug_as_display!(SizeSpecError);
 
 #[cfg(test)]
 mod tests {

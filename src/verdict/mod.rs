@@ -25,10 +25,12 @@ use crate::transfer::Transfer;
 
 pub mod data;
 pub mod diagnosis;
+pub mod expected_ladder;
 pub mod handshake;
 pub mod termination;
 
 pub use data::FirstData;
+pub use expected_ladder::{ExpectedLadder, LadderComparison, LadderError};
 pub use handshake::Handshake;
 pub use termination::{Termination, TerminationKind};
 
@@ -109,6 +111,9 @@ pub struct Expectations {
     /// The sizes of the client's messages, in order, as
     /// [`Transfer::message_sizes`] reads them off the wire (`--expect-payload`).
     pub client_messages: Option<Vec<u64>>,
+    /// The whole connection, segment by segment, as a ladder a teacher wrote
+    /// ([`expected_ladder`], `--expect-ladder`).
+    pub ladder: Option<ExpectedLadder>,
 }
 
 /// One question the lab asks of a connection.
@@ -127,6 +132,8 @@ pub enum Check {
     ClientMessages,
     /// tcplab's relative sequence and ack numbers agree with tshark's.
     RelativeNumbers,
+    /// The connection follows an expected ladder ([`Expectations::ladder`]).
+    Ladder,
 }
 
 impl Check {
@@ -139,6 +146,7 @@ impl Check {
             Check::NoRetransmissions => "no_retransmissions",
             Check::ClientMessages => "client_messages",
             Check::RelativeNumbers => "relative_numbers",
+            Check::Ladder => "ladder",
         }
     }
 }
@@ -168,6 +176,8 @@ pub struct Verdict {
     pub findings: Findings,
     /// The checks, in the lab's order.
     pub checks: Vec<CheckOutcome>,
+    /// The connection compared with the expected ladder, when there was one.
+    pub ladder: Option<LadderComparison>,
 }
 
 impl Verdict {
@@ -207,6 +217,14 @@ impl Verdict {
         if let Some(want) = &expect.client_messages {
             checks.push(data::client_messages_check(&f, want));
         }
+        let ladder = expect.ladder.as_ref().map(|l| l.compare(conn));
+        if let Some(c) = &ladder {
+            checks.push(CheckOutcome {
+                check: Check::Ladder,
+                passed: c.passed,
+                why: c.why.clone(),
+            });
+        }
         checks.push(CheckOutcome {
             check: Check::RelativeNumbers,
             passed: f.relative_mismatches == 0,
@@ -222,6 +240,7 @@ impl Verdict {
         Verdict {
             findings: f,
             checks,
+            ladder,
         }
     }
 
@@ -258,7 +277,7 @@ impl fmt::Display for Verdict {
 }
 
 /// A connection that did not behave as the lab expects.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub struct VerdictError {
     /// The checks that failed.
     pub failed: Vec<CheckOutcome>,
@@ -331,6 +350,8 @@ impl Judged {
         })
     }
 }
+
+debug_as_display!(VerdictError);
 
 #[cfg(test)]
 mod tests {

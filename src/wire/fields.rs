@@ -74,7 +74,7 @@ impl FieldSource for [(&str, &str)] {
 }
 
 /// A field tshark gave that tcplab could not use.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
     /// A field every TCP segment has is absent.
     #[error("frame {frame}: field `{field}` is missing")]
@@ -141,3 +141,5 @@ pub(crate) fn req_hex(
         value: s.to_owned(),
     })
 }
+
+debug_as_display!(FieldError);
