@@ -224,6 +224,48 @@ async fn expecting_ack_481_fails_and_shows_the_ladder(lab: Lab) {
     assert!(err.contains("|<-- [ACK] Seq=1 Ack=480 Len=0"), "{err}");
 }
 
+// ---- errors that point at the cause ----
+
+/// A server bound to 127.0.0.1 instead of the session's address is named
+/// as outside the capture, not reported as a timeout.
+#[tokio::test]
+async fn a_server_outside_the_session_is_named_as_such() {
+    let session = Session::shared().unwrap();
+    let wrong: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
+    let err = tcplab::capture::Watch::addr(wrong)
+        .run_in(session, async {})
+        .await
+        .expect_err("127.0.0.1 is not the session's address");
+    let said = err.to_string();
+    assert!(
+        said.starts_with("127.0.0.1:8000 is outside the capture: this session captures only 127."),
+        "{said}"
+    );
+    assert!(
+        said.contains("bind your server to `session.addr()`"),
+        "{said}"
+    );
+    let err = session
+        .connection(wrong, wrong, std::time::Duration::from_secs(1))
+        .await
+        .expect_err("outside");
+    assert!(err.to_string().contains("is outside the capture"), "{err}");
+}
+
+/// Errors print through `unwrap()` and `expect()` as they read: `Debug`
+/// is the sentence and the ladder, with real line breaks.
+#[rstest]
+#[tokio::test]
+async fn a_failed_lab_prints_readably_through_unwrap(lab: Lab) {
+    let run = run(lab.client(ClientStyle::Seed)).await;
+    let err = run.ensure().expect_err("the seed's client resets");
+    let debug = format!("{err:?}");
+    assert_eq!(debug, err.to_string());
+    assert!(debug.lines().count() > 10, "{debug}");
+    assert!(debug.contains("|--- [SYN] Seq=0"), "{debug}");
+    assert!(!debug.contains("\\n"), "{debug}");
+}
+
 // ---- many labs ----
 
 /// 50 labs back to back in one process: every capture holds the first SYN

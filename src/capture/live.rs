@@ -135,6 +135,8 @@ pub struct LiveCapture {
     saving: Option<tempfile::NamedTempFile>,
     /// The pipe's read end, held until tshark has opened it.
     pipe_out: Option<OwnedFd>,
+    /// [`LiveCapture::stop`] lets tshark read to the end of its input.
+    drain_on_stop: bool,
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(5);
@@ -223,6 +225,7 @@ impl LiveCapture {
             intake: Intake::new(None),
             saving,
             pipe_out: Some(pipe_out),
+            drain_on_stop: false,
         };
         cap.await_first_probe().await?;
         // tshark has opened the pipe: tcplab's end goes, so that tcpdump's
@@ -388,7 +391,7 @@ impl LiveCapture {
     /// stop time).
     pub async fn stop(mut self) -> Result<Captured, CaptureError> {
         let stop_timeout = self.config.stop_timeout;
-        let graceful = self.config.save.is_some();
+        let graceful = self.config.save.is_some() || self.drain_on_stop;
         if !graceful {
             self.kill_tshark();
         }
@@ -445,6 +448,14 @@ impl LiveCapture {
             packets: self.intake.packets,
             saved: self.config.save.clone(),
         })
+    }
+
+    /// Stops the capture as [`LiveCapture::stop`] does, but lets tshark read
+    /// everything tcpdump captured first, saved or not: for a capture
+    /// stopped at a moment nothing proved complete (an interruption).
+    pub async fn drain(mut self) -> Result<Captured, CaptureError> {
+        self.drain_on_stop = true;
+        self.stop().await
     }
 
     /// SIGKILLs tshark. Only while its reader thread runs: that thread owns

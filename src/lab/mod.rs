@@ -242,7 +242,13 @@ impl Lab {
             Some(l) => Some(l.dropped()?),
             None => None,
         };
-        let captured = capture.stop().await?;
+        // Interrupted, nothing proved the capture complete: let tshark
+        // deliver everything tcpdump captured until now.
+        let captured = if completed {
+            capture.stop().await?
+        } else {
+            capture.drain().await?
+        };
         let t_stopped = Instant::now();
         // The capture admits only the server's port: every connection in it
         // is the lab's. Interrupted, the client's address may be unknown.
