@@ -14,6 +14,7 @@
 //! ```
 
 use crate::connection::Role;
+use crate::wire::seq::SeqNumber;
 use crate::wire::{Flags, Segment};
 
 /// The client's address in the built segments.
@@ -22,14 +23,22 @@ pub const CLIENT: &str = "127.0.0.1:53202";
 pub const SERVER: &str = "127.0.0.1:8000";
 /// The client's initial sequence number: close enough to 2^32 that the
 /// seed's exchange wraps it.
-pub const CLIENT_ISN: u32 = 4_000_000_000;
+pub const CLIENT_ISN: SeqNumber = SeqNumber(4_000_000_000);
 /// The server's initial sequence number.
-pub const SERVER_ISN: u32 = 1_000;
+pub const SERVER_ISN: SeqNumber = SeqNumber(1_000);
+
+/// The raw number `relative` positions past `isn`, wrapping modulo 2^32
+/// as the wire does.
+fn raw(isn: SeqNumber, relative: u64) -> SeqNumber {
+    // Truncation is reduction modulo 2^32.
+    isn + relative as u32
+}
 
 /// A segment from `from` with relative numbers (as a ladder shows them)
 /// turned into raw ones; frame `n` is captured at 1000 + n ms. tshark's
-/// relative numbers are set to the same values.
-pub fn seg(frame: u64, from: Role, flags: Flags, seq: u32, ack: u32, len: u32) -> Segment {
+/// relative numbers are set to the same values, wrapped at 2^32 as tshark
+/// wraps them.
+pub fn seg(frame: u64, from: Role, flags: Flags, seq: u64, ack: u64, len: u32) -> Segment {
     let (src, dst, own, peer) = match from {
         Role::Client => (CLIENT, SERVER, CLIENT_ISN, SERVER_ISN),
         Role::Server => (SERVER, CLIENT, SERVER_ISN, CLIENT_ISN),
@@ -40,14 +49,15 @@ pub fn seg(frame: u64, from: Role, flags: Flags, seq: u32, ack: u32, len: u32) -
         src: src.parse().expect("a socket address"),
         dst: dst.parse().expect("a socket address"),
         flags,
-        seq_raw: own.wrapping_add(seq),
+        seq_raw: raw(own, seq),
         ack_raw: if flags.ack() {
-            peer.wrapping_add(ack)
+            raw(peer, ack)
         } else {
-            0
+            SeqNumber(0)
         },
-        tshark_seq: Some(seq),
-        tshark_ack: flags.ack().then_some(ack),
+        // Truncation is tshark's wrap at 2^32.
+        tshark_seq: Some(seq as u32),
+        tshark_ack: flags.ack().then_some(ack as u32),
         stream: Some(0),
         len,
         window: 512,
@@ -60,7 +70,7 @@ pub fn seg(frame: u64, from: Role, flags: Flags, seq: u32, ack: u32, len: u32) -
 /// The seed's lab (479 then 1380 bytes, each echoed) up to the close,
 /// followed by the given closing segments `(from, flags, seq, ack)`, all
 /// without payload; frames count from 1.
-pub fn lab(close: &[(Role, Flags, u32, u32)]) -> Vec<Segment> {
+pub fn lab(close: &[(Role, Flags, u64, u64)]) -> Vec<Segment> {
     use Role::{Client as C, Server as S};
     let (syn, ack, psh) = (Flags::SYN, Flags::ACK, Flags::PSH);
     let mut v = vec![

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{Connection, Role, Step};
-use crate::wire::seq::seq_ge;
+use crate::wire::seq::SeqNumber;
 
 /// What made a sender retransmit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ pub struct Retransmission {
     /// Who resent.
     pub from: Role,
     /// Relative sequence number.
-    pub seq: u32,
+    pub seq: u64,
     /// Payload length.
     pub len: u32,
     /// What made the sender resend.
@@ -161,14 +161,14 @@ fn messages(conn: &Connection) -> Vec<Message> {
 fn duplicate_acks(conn: &Connection) -> Vec<usize> {
     let mut out = Vec::new();
     let mut last_ack = [None, None];
-    let mut sent_end = [0u32, 0u32];
+    let mut sent_end = [0u64, 0u64];
     let side = |r: Role| usize::from(r == Role::Server);
     for (i, s) in conn.steps.iter().enumerate() {
         let me = side(s.from);
         let f = s.segment.flags;
         if s.segment.len == 0 && !f.syn() && !f.fin() && !f.rst() {
             if let Some(ack) = s.ack {
-                let outstanding = seq_ge(sent_end[1 - me], ack.wrapping_add(1));
+                let outstanding = sent_end[1 - me] > ack;
                 if last_ack[me] == Some(ack) && outstanding {
                     out.push(i);
                 }
@@ -177,9 +177,7 @@ fn duplicate_acks(conn: &Connection) -> Vec<usize> {
         if s.ack.is_some() {
             last_ack[me] = s.ack;
         }
-        if seq_ge(s.next_seq(), sent_end[me]) {
-            sent_end[me] = s.next_seq();
-        }
+        sent_end[me] = sent_end[me].max(s.next_seq());
     }
     out
 }
@@ -187,17 +185,7 @@ fn duplicate_acks(conn: &Connection) -> Vec<usize> {
 /// Every retransmission; `dups` are the indices of the duplicate ACKs.
 fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
     let steps = &conn.steps;
-    let overlaps = |a: &Step, b: &Step| {
-        let (a0, a1) = (
-            u64::from(a.seq),
-            u64::from(a.seq) + u64::from(a.segment.seq_len()),
-        );
-        let (b0, b1) = (
-            u64::from(b.seq),
-            u64::from(b.seq) + u64::from(b.segment.seq_len()),
-        );
-        a0 < b1 && b0 < a1
-    };
+    let overlaps = |a: &Step, b: &Step| a.seq < b.next_seq() && b.seq < a.next_seq();
     steps
         .iter()
         .enumerate()
@@ -212,13 +200,13 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
             // blocks for data past them (fast retransmit and SACK recovery).
             let signalled = |d: usize| {
                 let p = &steps[d];
-                let dup = dups.contains(&d) && p.ack.is_some_and(|a| seq_ge(s.seq, a));
+                let dup = dups.contains(&d) && p.ack.is_some_and(|a| s.seq >= a);
                 let sacked_past = p
                     .segment
                     .options
                     .sack_blocks
                     .iter()
-                    .any(|&(_, right)| seq_ge(right, s.segment.seq_raw.wrapping_add(1)));
+                    .any(|&(_, right)| SeqNumber(right) > s.segment.seq_raw);
                 dup || sacked_past
             };
             let fast = (since + 1..i).any(|d| steps[d].from == s.from.peer() && signalled(d));

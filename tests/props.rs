@@ -6,6 +6,7 @@ use tcplab::connection::group;
 use tcplab::report::json::JsonReport;
 use tcplab::report::text;
 use tcplab::verdict::{CloseExpectation, Expectations, Judged, TerminationKind};
+use tcplab::wire::seq::SeqNumber;
 use tcplab::wire::{FIELDS, Flags, Segment};
 
 /// Field values: mostly plausible numbers and addresses, sometimes junk.
@@ -35,8 +36,9 @@ fn segment() -> impl Strategy<Value = Segment> {
     (
         any::<bool>(),
         any::<u8>(),
-        any::<u32>(),
-        any::<u32>(),
+        // Mostly near each other, sometimes anywhere on the circle.
+        prop_oneof![0u32..5000, any::<u32>()],
+        prop_oneof![0u32..5000, any::<u32>()],
         prop_oneof![0u32..70000, any::<u32>()],
         any::<bool>(),
     )
@@ -49,8 +51,8 @@ fn segment() -> impl Strategy<Value = Segment> {
                 src: src.parse().unwrap(),
                 dst: dst.parse().unwrap(),
                 flags: Flags::from_bits(u16::from(flags)),
-                seq_raw: seq % 5000,
-                ack_raw: ack % 5000,
+                seq_raw: SeqNumber(seq),
+                ack_raw: SeqNumber(ack),
                 tshark_seq: None,
                 tshark_ack: None,
                 stream: None,

@@ -32,7 +32,7 @@ pub struct GradeRow {
     /// The client's first data segment's length.
     pub first_data_len: Option<u32>,
     /// The ack that acknowledged it.
-    pub first_data_ack: Option<u32>,
+    pub first_data_ack: Option<u64>,
     /// How the connection ended.
     pub termination: String,
     /// Who started the ending.

@@ -117,7 +117,7 @@ pub struct JsonFirstData {
     /// Payload length of the client's first data segment.
     pub len: Option<u32>,
     /// Relative ack of the server's acknowledgment of it.
-    pub ack: Option<u32>,
+    pub ack: Option<u64>,
 }
 
 /// `termination` in the JSON report.

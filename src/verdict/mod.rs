@@ -48,7 +48,7 @@ pub struct Findings {
     /// Whether the client acknowledged every byte the server sent.
     pub server_data_acked: bool,
     /// Every distinct relative ack the server sent, in order.
-    pub server_acks: Vec<u32>,
+    pub server_acks: Vec<u64>,
     /// How it ended.
     pub termination: Termination,
     /// Retransmitted segments (seen twice on the capture, or marked by Wireshark).
@@ -104,7 +104,7 @@ pub struct Expectations {
     pub messages: Option<Vec<u64>>,
     /// The relative ack the server must use for the client's first data
     /// segment (480 after 479 bytes in the seed).
-    pub first_data_ack: Option<u32>,
+    pub first_data_ack: Option<u64>,
     /// The sizes of the client's messages, in order, as
     /// [`Transfer::message_sizes`] reads them off the wire (`--expect-payload`).
     pub client_messages: Option<Vec<u64>>,
@@ -469,7 +469,7 @@ mod tests {
     // ---- handshake ----
 
     #[rstest]
-    #[case::synack_wrong_ack(2, |s: &mut Segment| s.ack_raw = s.ack_raw.wrapping_add(1), "not the client's ISN+1")]
+    #[case::synack_wrong_ack(2, |s: &mut Segment| s.ack_raw += 1, "not the client's ISN+1")]
     #[case::third_is_not_ack(3, |s: &mut Segment| s.flags = Flags::RST, "not the client's ACK")]
     #[case::no_syn(1, |s: &mut Segment| s.flags = Flags::ACK, "mid-connection")]
     fn broken_handshakes_are_named(

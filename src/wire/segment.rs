@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::fields::{FieldError, FieldSource, opt, parse, req, req_hex};
 use super::flags::Flags;
 use super::options::TcpOptions;
+use super::seq::SeqNumber;
 
 /// Wireshark's expert analysis of one segment (`tcp.analysis.*`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,9 +58,9 @@ pub struct Segment {
     /// Control bits.
     pub flags: Flags,
     /// Sequence number as on the wire.
-    pub seq_raw: u32,
+    pub seq_raw: SeqNumber,
     /// Acknowledgment number as on the wire (meaningful only with ACK).
-    pub ack_raw: u32,
+    pub ack_raw: SeqNumber,
     /// tshark's relative sequence number (`tcp.seq`), for cross-checking.
     pub tshark_seq: Option<u32>,
     /// tshark's relative acknowledgment number (`tcp.ack`), for cross-checking.
@@ -115,8 +116,8 @@ impl Segment {
             src: SocketAddr::new(src_ip, req(p, frame, "tcp.srcport")?),
             dst: SocketAddr::new(dst_ip, req(p, frame, "tcp.dstport")?),
             flags: Flags::from_bits(flags),
-            seq_raw: req(p, frame, "tcp.seq_raw")?,
-            ack_raw: opt(p, frame, "tcp.ack_raw")?.unwrap_or(0),
+            seq_raw: SeqNumber(req(p, frame, "tcp.seq_raw")?),
+            ack_raw: SeqNumber(opt(p, frame, "tcp.ack_raw")?.unwrap_or(0)),
             tshark_seq: opt(p, frame, "tcp.seq")?,
             tshark_ack: opt(p, frame, "tcp.ack")?,
             stream: opt(p, frame, "tcp.stream")?,
@@ -143,12 +144,10 @@ impl Segment {
         })
     }
 
-    /// Sequence space the segment occupies: payload, plus one for SYN and one for FIN.
-    /// Sequence space wraps modulo 2^32 (RFC 9293, 3.4), so does this.
-    pub fn seq_len(&self) -> u32 {
-        self.len
-            .wrapping_add(u32::from(self.flags.syn()))
-            .wrapping_add(u32::from(self.flags.fin()))
+    /// Sequence space the segment occupies: payload, plus one for SYN and
+    /// one for FIN (RFC 9293, 3.4).
+    pub fn seq_len(&self) -> u64 {
+        u64::from(self.len) + u64::from(self.flags.syn()) + u64::from(self.flags.fin())
     }
 
     /// Whether this is an ACK with no payload, SYN, FIN or RST.
@@ -221,7 +220,10 @@ mod tests {
         assert_eq!(s.src, "127.0.0.1:53202".parse().unwrap());
         assert_eq!(s.dst, "127.0.0.1:8123".parse().unwrap());
         assert_eq!(s.flags, Flags::PSH | Flags::ACK);
-        assert_eq!((s.seq_raw, s.ack_raw), (1308990993, 3030246237));
+        assert_eq!(
+            (s.seq_raw, s.ack_raw),
+            (SeqNumber(1308990993), SeqNumber(3030246237))
+        );
         assert_eq!((s.tshark_seq, s.tshark_ack), (Some(1), Some(1)));
         assert_eq!(s.len, 479);
         assert_eq!((s.window, s.window_scaled), (64, Some(65536)));
@@ -233,11 +235,11 @@ mod tests {
     }
 
     #[test]
-    fn sequence_space_of_a_huge_length_wraps_instead_of_panicking() {
+    fn sequence_space_of_the_largest_length_does_not_overflow() {
         let mut s = Segment::from_fields(FIRST_DATA).unwrap();
         s.len = u32::MAX;
         s.flags = Flags::SYN | Flags::FIN;
-        assert_eq!(s.seq_len(), 1);
+        assert_eq!(s.seq_len(), (1 << 32) + 1);
     }
 
     #[test]
