@@ -120,3 +120,34 @@ pub fn three_segment() -> Vec<Segment> {
 pub fn seed_client_reset() -> Vec<Segment> {
     lab(&[(Role::Client, Flags::RST | Flags::ACK, 1860, 1860)])
 }
+
+/// A bulk upload: the handshake, then the client sends `bytes` bytes in
+/// segments of `segment_len` (the last one shorter), each acknowledged by
+/// the server at once, then the four-segment close. With the client's ISN
+/// near 2^32 its numbers wrap after some 295 MB, and again every 4 GiB.
+pub fn upload(bytes: u64, segment_len: u32) -> Vec<Segment> {
+    use Role::{Client as C, Server as S};
+    let (syn, ack, psh, fin) = (Flags::SYN, Flags::ACK, Flags::PSH, Flags::FIN);
+    let mut v = vec![
+        seg(1, C, syn, 0, 0, 0),
+        seg(2, S, syn | ack, 0, 1, 0),
+        seg(3, C, ack, 1, 1, 0),
+    ];
+    let mut sent = 0;
+    while sent < bytes {
+        let len = u32::try_from(bytes - sent).map_or(segment_len, |left| left.min(segment_len));
+        let frame = v.len() as u64 + 1;
+        v.push(seg(frame, C, psh | ack, 1 + sent, 1, len));
+        sent += u64::from(len);
+        v.push(seg(frame + 1, S, ack, 1, 1 + sent, 0));
+    }
+    let end = 1 + bytes;
+    let frame = v.len() as u64 + 1;
+    v.extend([
+        seg(frame, C, fin | ack, end, 1, 0),
+        seg(frame + 1, S, ack, 1, end + 1, 0),
+        seg(frame + 2, S, fin | ack, 1, end + 1, 0),
+        seg(frame + 3, C, ack, end + 1, 2, 0),
+    ]);
+    v
+}
