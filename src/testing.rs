@@ -63,8 +63,20 @@ pub fn seg(frame: u64, from: Role, flags: Flags, seq: u64, ack: u64, len: u32) -
         window: 512,
         window_scaled: Some(65536),
         options: Default::default(),
-        analysis: Default::default(),
     }
+}
+
+/// `segments` with a copy of the one at `index` sent again right after it:
+/// a retransmission. Frames are numbered again from 1, each captured at
+/// 1000 + frame ms.
+pub fn resend(mut segments: Vec<Segment>, index: usize) -> Vec<Segment> {
+    let again = segments[index].clone();
+    segments.insert(index + 1, again);
+    for (i, s) in segments.iter_mut().enumerate() {
+        s.frame = i as u64 + 1;
+        s.time = 1000.0 + s.frame as f64 * 0.001;
+    }
+    segments
 }
 
 /// The seed's lab (479 then 1380 bytes, each echoed) up to the close,

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::{Connection, Role, Step};
+use crate::connection::{Connection, Resend, Role, Step};
 use crate::wire::seq::SeqNumber;
 
 /// What made a sender retransmit.
@@ -81,7 +81,8 @@ pub struct Transfer {
     pub messages: Vec<Message>,
     /// Every retransmitted segment.
     pub retransmissions: Vec<Retransmission>,
-    /// Pure ACKs that repeat the sender's previous ack while data is outstanding.
+    /// Duplicate ACKs as Wireshark counts them: empty segments that repeat
+    /// their sender's last ack, window and sequence number.
     pub duplicate_acks: usize,
     /// Segments carrying SACK blocks.
     pub sack_segments: usize,
@@ -157,29 +158,14 @@ fn messages(conn: &Connection) -> Vec<Message> {
     out
 }
 
-/// Indices of the steps that are duplicate ACKs.
+/// Indices of the steps that are duplicate ACKs (see [`crate::connection::Analysis::duplicate_ack`]).
 fn duplicate_acks(conn: &Connection) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut last_ack = [None, None];
-    let mut sent_end = [0u64, 0u64];
-    let side = |r: Role| usize::from(r == Role::Server);
-    for (i, s) in conn.steps.iter().enumerate() {
-        let me = side(s.from);
-        let f = s.segment.flags;
-        if s.segment.len == 0 && !f.syn() && !f.fin() && !f.rst() {
-            if let Some(ack) = s.ack {
-                let outstanding = sent_end[1 - me] > ack;
-                if last_ack[me] == Some(ack) && outstanding {
-                    out.push(i);
-                }
-            }
-        }
-        if s.ack.is_some() {
-            last_ack[me] = s.ack;
-        }
-        sent_end[me] = sent_end[me].max(s.next_seq());
-    }
-    out
+    conn.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.analysis.duplicate_ack)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Every retransmission; `dups` are the indices of the duplicate ACKs.
@@ -216,7 +202,7 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
                 from: s.from,
                 seq: s.seq,
                 len: s.segment.len,
-                kind: if fast || s.segment.analysis.fast_retransmission {
+                kind: if fast || s.analysis.resend == Some(Resend::Fast) {
                     RetransmissionKind::Fast
                 } else {
                     RetransmissionKind::Timeout

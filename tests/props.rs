@@ -40,12 +40,13 @@ fn segment() -> impl Strategy<Value = Segment> {
         prop_oneof![0u32..5000, any::<u32>()],
         prop_oneof![0u32..5000, any::<u32>()],
         prop_oneof![0u32..70000, any::<u32>()],
-        any::<bool>(),
+        // A zero window now and then, and repeated windows for duplicate ACKs.
+        prop_oneof![Just(0u16), Just(512u16), any::<u16>()],
     )
-        .prop_map(|(from_client, flags, seq, ack, len, retrans)| {
+        .prop_map(|(from_client, flags, seq, ack, len, window)| {
             let (a, b) = ("127.0.0.1:40000", "127.0.0.1:8000");
             let (src, dst) = if from_client { (a, b) } else { (b, a) };
-            let mut s = Segment {
+            Segment {
                 frame: 0,
                 time: 0.0,
                 src: src.parse().unwrap(),
@@ -57,13 +58,10 @@ fn segment() -> impl Strategy<Value = Segment> {
                 tshark_ack: None,
                 stream: None,
                 len,
-                window: 0,
+                window,
                 window_scaled: None,
                 options: Default::default(),
-                analysis: Default::default(),
-            };
-            s.analysis.retransmission = retrans;
-            s
+            }
         })
 }
 

@@ -22,11 +22,15 @@ use std::net::SocketAddr;
 use crate::wire::Segment;
 use crate::wire::seq::SeqNumber;
 
+pub mod analysis;
 pub mod history;
 pub mod ladder;
 pub mod tracker;
 
+pub use analysis::{Analysis, Resend};
 pub use tracker::{Connections, group};
+
+use analysis::Analyzer;
 
 /// Which end of a connection sent a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -68,17 +72,16 @@ pub struct Step {
     pub seq: u64,
     /// Relative acknowledgment number, when the ACK flag is set.
     pub ack: Option<u64>,
-    /// Some of its sequence numbers (payload, SYN or FIN) were already on
-    /// the capture: a retransmission, whatever tshark's timing heuristics
-    /// call it (on a fast link tshark calls a quick one "out of order").
-    pub resent: bool,
+    /// Retransmission, keep-alive, zero window, duplicate ACK, ...: what
+    /// Wireshark's analysis would say of it, computed by tcplab.
+    pub analysis: Analysis,
 }
 
 impl Step {
     /// A retransmission: tcplab saw these sequence numbers before, or
-    /// Wireshark's analysis says so.
+    /// Wireshark's analysis would say so (see [`Analysis::is_retransmission`]).
     pub fn is_retransmission(&self) -> bool {
-        self.resent || self.segment.analysis.is_retransmission()
+        self.analysis.is_retransmission()
     }
 
     /// Relative sequence number just past this segment (`tcp.nxtseq`).
@@ -117,8 +120,7 @@ pub struct Connection {
     pub steps: Vec<Step>,
     client_space: Option<SequenceSpace>,
     server_space: Option<SequenceSpace>,
-    client_seen: SeenRanges,
-    server_seen: SeenRanges,
+    analyzer: Analyzer,
 }
 
 /// One direction's sequence numbers: the raw number that is relative 0,
@@ -150,31 +152,6 @@ impl SequenceSpace {
             }
             None => u64::from(raw.offset_from(self.base)),
         }
-    }
-}
-
-/// Relative sequence ranges one end has been seen to send, merged.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct SeenRanges(Vec<(u64, u64)>);
-
-impl SeenRanges {
-    /// Records `[start, end)` and says whether any of it was seen before.
-    fn insert(&mut self, start: u64, end: u64) -> bool {
-        if start >= end {
-            return false;
-        }
-        let overlaps = self.0.iter().any(|&(a, b)| start < b && a < end);
-        self.0.push((start, end));
-        self.0.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.0.len());
-        for &(a, b) in &self.0 {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        self.0 = merged;
-        overlaps
     }
 }
 
@@ -213,12 +190,12 @@ impl Connection {
             steps: Vec::new(),
             client_space: None,
             server_space: None,
-            client_seen: SeenRanges::default(),
-            server_seen: SeenRanges::default(),
+            analyzer: Analyzer::default(),
         }
     }
 
-    /// Adds the next segment of this connection and computes its relative numbers.
+    /// Adds the next segment of this connection and computes its relative
+    /// numbers and analysis.
     pub fn push(&mut self, segment: Segment) {
         let from = if segment.src == self.client {
             Role::Client
@@ -246,20 +223,13 @@ impl Connection {
                 .get_or_insert(SequenceSpace::with(segment.ack_raw, 1))
                 .relative(segment.ack_raw)
         });
-        // A keep-alive resends one old byte on purpose: not a retransmission.
-        let resent = !segment.analysis.keep_alive && {
-            let seen = match from {
-                Role::Client => &mut self.client_seen,
-                Role::Server => &mut self.server_seen,
-            };
-            seen.insert(seq, seq + segment.seq_len())
-        };
+        let analysis = self.analyzer.analyze(from, &segment, seq, ack);
         self.steps.push(Step {
             segment,
             from,
             seq,
             ack,
-            resent,
+            analysis,
         });
     }
 
@@ -285,7 +255,7 @@ impl Connection {
     }
 
     /// Segments that are retransmissions: sequence numbers already on the
-    /// capture, or marked so by Wireshark (see [`Step::is_retransmission`]).
+    /// capture, or what Wireshark would call one (see [`Step::is_retransmission`]).
     pub fn retransmissions(&self) -> usize {
         self.steps.iter().filter(|s| s.is_retransmission()).count()
     }

@@ -338,7 +338,7 @@ impl Judged {
 mod tests {
     use super::*;
     use crate::connection::group;
-    use crate::testing::{four_segment, lab, seg};
+    use crate::testing::{four_segment, lab, resend, seg};
     use crate::transfer::Transfer;
     use crate::wire::{Flags, Segment};
     use Role::{Client as C, Server as S};
@@ -433,7 +433,6 @@ mod tests {
         let mut segs = four_segment();
         let mut again = segs[9].clone();
         again.frame = 99;
-        again.analysis.retransmission = true;
         segs.insert(10, again);
         for (i, s) in segs.iter_mut().enumerate() {
             s.frame = i as u64 + 1;
@@ -451,10 +450,7 @@ mod tests {
     }
 
     fn v_segs_with_retransmission() -> Vec<Segment> {
-        let mut segs = four_segment();
-        segs[3].analysis.retransmission = true;
-        segs.insert(3, four_segment()[3].clone());
-        segs
+        resend(four_segment(), 3)
     }
 
     #[test]

@@ -16,4 +16,4 @@ pub mod seq;
 pub use fields::{FIELDS, FieldError, FieldSource};
 pub use flags::Flags;
 pub use options::TcpOptions;
-pub use segment::{Analysis, Segment};
+pub use segment::Segment;

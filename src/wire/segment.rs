@@ -1,6 +1,7 @@
 //! One TCP segment as tshark dissected it: endpoints, flags, raw and tshark's
-//! relative sequence numbers, payload length, window, options and
-//! Wireshark's expert analysis.
+//! relative sequence numbers, payload length, window and options: what is on
+//! the wire. What a segment means within its connection (a retransmission, a
+//! duplicate ACK, ...) is the connection's analysis.
 //!
 //! A [`Segment`] is plain data built from named tshark fields (see
 //! [`FieldSource`] and [`super::fields::FIELDS`]), so it can be made from a
@@ -15,34 +16,6 @@ use super::fields::{FieldError, FieldSource, opt, parse, req, req_hex};
 use super::flags::Flags;
 use super::options::TcpOptions;
 use super::seq::SeqNumber;
-
-/// Wireshark's expert analysis of one segment (`tcp.analysis.*`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Analysis {
-    /// `tcp.analysis.retransmission`: a suspected retransmission.
-    pub retransmission: bool,
-    /// `tcp.analysis.fast_retransmission`: sent after duplicate ACKs.
-    pub fast_retransmission: bool,
-    /// `tcp.analysis.spurious_retransmission`: data the peer had already acknowledged.
-    pub spurious_retransmission: bool,
-    /// `tcp.analysis.out_of_order`.
-    pub out_of_order: bool,
-    /// `tcp.analysis.duplicate_ack`.
-    pub duplicate_ack: bool,
-    /// `tcp.analysis.lost_segment`: a gap before this segment.
-    pub lost_segment: bool,
-    /// `tcp.analysis.zero_window`.
-    pub zero_window: bool,
-    /// `tcp.analysis.keep_alive`.
-    pub keep_alive: bool,
-}
-
-impl Analysis {
-    /// Whether Wireshark marks the segment as any kind of retransmission.
-    pub fn is_retransmission(&self) -> bool {
-        self.retransmission || self.fast_retransmission || self.spurious_retransmission
-    }
-}
 
 /// One TCP segment, as seen on the wire.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,13 +43,11 @@ pub struct Segment {
     /// Payload bytes.
     pub len: u32,
     /// Window field as on the wire.
-    pub window: u32,
+    pub window: u16,
     /// Window after scaling, when tshark knows the scale.
     pub window_scaled: Option<u32>,
     /// Options.
     pub options: TcpOptions,
-    /// Wireshark's expert analysis.
-    pub analysis: Analysis,
 }
 
 impl Segment {
@@ -131,16 +102,6 @@ impl Segment {
                 timestamps,
                 sack_blocks,
             },
-            analysis: Analysis {
-                retransmission: p.has("tcp.analysis.retransmission"),
-                fast_retransmission: p.has("tcp.analysis.fast_retransmission"),
-                spurious_retransmission: p.has("tcp.analysis.spurious_retransmission"),
-                out_of_order: p.has("tcp.analysis.out_of_order"),
-                duplicate_ack: p.has("tcp.analysis.duplicate_ack"),
-                lost_segment: p.has("tcp.analysis.lost_segment"),
-                zero_window: p.has("tcp.analysis.zero_window"),
-                keep_alive: p.has("tcp.analysis.keep_alive"),
-            },
         })
     }
 
@@ -178,9 +139,6 @@ impl fmt::Display for Segment {
         )?;
         if let Some(mss) = self.options.mss {
             write!(f, " mss={mss}")?;
-        }
-        if self.analysis.is_retransmission() {
-            f.write_str(" [retransmission]")?;
         }
         Ok(())
     }
@@ -229,7 +187,6 @@ mod tests {
         assert_eq!((s.window, s.window_scaled), (64, Some(65536)));
         assert_eq!(s.options.timestamps, Some((1205998607, 2075300783)));
         assert_eq!(s.options.mss, None);
-        assert!(!s.analysis.is_retransmission());
         assert_eq!(s.seq_len(), 479);
         assert!(!s.is_pure_ack());
     }
@@ -254,14 +211,12 @@ mod tests {
             ("tcp.options.mss_val", "65476"),
             ("tcp.options.wscale.shift", "10"),
             ("tcp.options.sack_perm", ""),
-            ("tcp.analysis.retransmission", ""),
         ];
         let s = Segment::from_fields(fields).unwrap();
         assert_eq!(s.src, "[::1]:40000".parse().unwrap());
         assert_eq!(s.options.mss, Some(65476));
         assert_eq!(s.options.window_scale, Some(10));
         assert!(s.options.sack_permitted);
-        assert!(s.analysis.is_retransmission());
         assert_eq!(s.seq_len(), 1);
     }
 
