@@ -48,6 +48,7 @@ pub fn seg(frame: u64, from: Role, flags: Flags, seq: u64, ack: u64, len: u32) -
         time: 1000.0 + frame as f64 * 0.001,
         src: src.parse().expect("a socket address"),
         dst: dst.parse().expect("a socket address"),
+        tunnel: None,
         flags,
         seq_raw: raw(own, seq),
         ack_raw: if flags.ack() {
@@ -63,6 +64,7 @@ pub fn seg(frame: u64, from: Role, flags: Flags, seq: u64, ack: u64, len: u32) -
         window: 512,
         window_scaled: Some(65536),
         options: Default::default(),
+        malformed: Vec::new(),
     }
 }
 

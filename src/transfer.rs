@@ -12,7 +12,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{Connection, Resend, Role, Step};
-use crate::wire::seq::SeqNumber;
 
 /// What made a sender retransmit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +191,7 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
                     .options
                     .sack_blocks
                     .iter()
-                    .any(|&(_, right)| SeqNumber(right) > s.segment.seq_raw);
+                    .any(|block| block.right > s.segment.seq_raw);
                 dup || sacked_past
             };
             let fast = (since + 1..i).any(|d| steps[d].from == s.from.peer() && signalled(d));

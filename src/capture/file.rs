@@ -21,6 +21,9 @@ pub struct FileCapture {
     pub tcp_segments: u64,
     /// The TCP connections, in order of their first segment.
     pub connections: Vec<Connection>,
+    /// Frames tcplab could not use, or used in part, one sentence each
+    /// (`frame 17: the TCP header length is 16 bytes, ...`).
+    pub notes: Vec<String>,
 }
 
 /// Reads every TCP connection in a pcap or pcapng file. `server_port` names
@@ -40,14 +43,12 @@ pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, C
         }
         Ok(()) => {}
     }
-    if let Some(e) = intake.field_error {
-        return Err(e.into());
-    }
     Ok(FileCapture {
         path: path.to_owned(),
         format,
         packets: intake.packets,
         tcp_segments: intake.tcp_segments,
         connections: intake.connections.into_vec(),
+        notes: intake.notes.into_vec(),
     })
 }

@@ -114,6 +114,8 @@ pub struct Captured {
     pub connections: Connections,
     /// Packets tshark dissected (probes included).
     pub packets: u64,
+    /// Frames tcplab could not use, or used in part, one sentence each.
+    pub notes: Vec<String>,
     /// Where the pcapng file was kept, if asked for.
     pub saved: Option<PathBuf>,
 }
@@ -428,9 +430,6 @@ impl LiveCapture {
             // The reader thread ends, and reaps the killed tshark, by itself.
             drop(self.reader.take());
         }
-        if let Some(e) = self.intake.field_error.take() {
-            return Err(e.into());
-        }
         if dropped > 0 {
             return Err(CaptureError::Dropped { count: dropped });
         }
@@ -443,6 +442,7 @@ impl LiveCapture {
         Ok(Captured {
             connections: std::mem::take(&mut self.intake.connections),
             packets: self.intake.packets,
+            notes: std::mem::take(&mut self.intake.notes).into_vec(),
             saved: self.config.save.clone(),
         })
     }

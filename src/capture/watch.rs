@@ -40,6 +40,8 @@ pub struct Watched<T> {
     pub output: Option<T>,
     /// Where the capture was kept, if asked for.
     pub saved: Option<PathBuf>,
+    /// Frames tcplab could not use, or used in part, one sentence each.
+    pub notes: Vec<String>,
 }
 
 /// A watch to run: what to capture, for how long, and what to expect of
@@ -124,6 +126,7 @@ impl Watch {
             connections: Judged::all(captured.connections.into_vec(), &self.expect),
             output,
             saved: captured.saved,
+            notes: captured.notes,
         })
     }
 }

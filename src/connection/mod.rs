@@ -19,8 +19,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::wire::Segment;
 use crate::wire::seq::SeqNumber;
+use crate::wire::{Segment, Tunnel};
 
 pub mod analysis;
 pub mod history;
@@ -247,6 +247,23 @@ impl Connection {
             Role::Client => self.client,
             Role::Server => self.server,
         }
+    }
+
+    /// How the connection was carried inside other packets, if it was: the
+    /// tunnel of its first tunnelled segment, outer addresses oriented
+    /// client first.
+    pub fn tunnel(&self) -> Option<Tunnel> {
+        self.steps.iter().find_map(|s| {
+            let t = s.segment.tunnel?;
+            Some(match s.from {
+                Role::Client => t,
+                Role::Server => Tunnel {
+                    outer_src: t.outer_dst,
+                    outer_dst: t.outer_src,
+                    ..t
+                },
+            })
+        })
     }
 
     /// Capture time of the first segment, the origin of relative times.

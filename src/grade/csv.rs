@@ -59,7 +59,8 @@ pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
                 reason: e.to_string(),
                 ..GradeRow::default()
             }),
-            Ok(items) => items
+            Ok(checked) => checked
+                .connections
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, j)| w.serialize(connection_row(&file, i + 1, j))),

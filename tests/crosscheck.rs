@@ -1,15 +1,19 @@
-//! tcplab computes Wireshark's `tcp.analysis.*` flags itself (asking tshark
-//! for them would cost full PDML). Here they are checked against tshark's
-//! own, frame by frame, on every capture under `tests/fixtures/`: the
-//! loopback labs, a lossy veth lab (`lossy-link.pcapng`: out of order,
-//! retransmissions, duplicate ACKs, fast retransmissions) and Zeek's traces
-//! (`zeek/`: a spurious retransmission, tunnels).
+//! What tcplab computes instead of asking tshark for two-dot fields (one
+//! such field would cost full PDML): the TCP options, parsed from the raw
+//! `tcp.options` bytes, and Wireshark's `tcp.analysis.*` flags. Here both
+//! are checked against tshark's own two-dot fields, frame by frame, on every
+//! capture under `tests/fixtures/`: the loopback labs, a lossy veth lab
+//! (`lossy-link.pcapng`: SACK, out of order, retransmissions, duplicate
+//! ACKs, fast retransmissions), a capture with a gap, and Zeek's traces
+//! (`zeek/`: a spurious retransmission, tunnels). tshark runs once per
+//! capture and check: a few seconds in all.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tcplab::connection::{Analysis, Resend};
+use tcplab::wire::Segment;
 
 const FLAGS: [&str; 9] = [
     "tcp.analysis.retransmission",
@@ -146,4 +150,111 @@ fn analysis_agrees_with_tsharks_on_every_fixture() {
         .all(|&n| n > 0),
         "{seen:?}"
     );
+}
+
+/// One row per frame of `tshark -T fields` for `fields`, each occurrence
+/// comma-joined, with raw (not relative) sequence numbers.
+fn tshark_columns(path: &Path, fields: &[&str]) -> HashMap<u64, Vec<String>> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(path).args([
+        "-n",
+        "-o",
+        "tcp.relative_sequence_numbers:FALSE",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+        "-e",
+        "frame.number",
+    ]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut cols = l.split('\t').map(str::to_owned);
+            let frame = cols.next().unwrap().parse().unwrap();
+            (frame, cols.collect())
+        })
+        .collect()
+}
+
+/// Every segment of a capture, as tcplab read it.
+fn segments(path: &Path) -> Option<Vec<Segment>> {
+    let file = tcplab::capture::read_file(path, None).ok()?;
+    Some(
+        file.connections
+            .into_iter()
+            .flat_map(|c| c.steps.into_iter().map(|s| s.segment))
+            .collect(),
+    )
+}
+
+/// The options parsed from `tcp.options` against tshark's option fields.
+#[test]
+fn parsed_options_agree_with_tsharks_option_fields() {
+    let fields = [
+        "tcp.options.mss_val",
+        "tcp.options.wscale.shift",
+        "tcp.options.sack_perm",
+        "tcp.options.timestamp.tsval",
+        "tcp.options.timestamp.tsecr",
+        "tcp.options.sack_le",
+        "tcp.options.sack_re",
+    ];
+    // How many segments carried each, to be sure the captures exercise them.
+    let mut seen = [0usize; 5];
+    for path in captures() {
+        let Some(segments) = segments(&path) else {
+            continue;
+        };
+        let theirs = tshark_columns(&path, &fields);
+        for s in segments {
+            let name = format!("{} frame {}", path.display(), s.frame);
+            let t = &theirs[&s.frame];
+            let col = |i: usize| t.get(i).map(String::as_str).unwrap_or("");
+            let o = &s.options;
+            let shown = |v: Option<String>| v.unwrap_or_default();
+            assert_eq!(shown(o.mss.map(|m| m.to_string())), col(0), "{name}");
+            assert_eq!(
+                shown(o.window_scale.map(|w| w.to_string())),
+                col(1),
+                "{name}"
+            );
+            assert_eq!(o.sack_permitted, !col(2).is_empty(), "{name}");
+            assert_eq!(
+                shown(o.timestamps.map(|(v, _)| v.to_string())),
+                col(3),
+                "{name}"
+            );
+            assert_eq!(
+                shown(o.timestamps.map(|(_, e)| e.to_string())),
+                col(4),
+                "{name}"
+            );
+            let edges = |edge: fn(&tcplab::wire::options::SackBlock) -> u32| {
+                let v: Vec<String> = o.sack_blocks.iter().map(|b| edge(b).to_string()).collect();
+                v.join(",")
+            };
+            assert_eq!(edges(|b| b.left.get()), col(5), "{name}");
+            assert_eq!(edges(|b| b.right.get()), col(6), "{name}");
+            let present = [
+                o.mss.is_some(),
+                o.window_scale.is_some(),
+                o.sack_permitted,
+                o.timestamps.is_some(),
+                !o.sack_blocks.is_empty(),
+            ];
+            for (n, p) in seen.iter_mut().zip(present) {
+                *n += usize::from(p);
+            }
+        }
+    }
+    // MSS, window scale, SACK permitted, timestamps and SACK blocks were all compared.
+    assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
 }
