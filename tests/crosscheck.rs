@@ -258,3 +258,16 @@ fn parsed_options_agree_with_tsharks_option_fields() {
     // MSS, window scale, SACK permitted, timestamps and SACK blocks were all compared.
     assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
 }
+
+/// Reading a file stops at the packet count its shape check found, so that
+/// count must never be below the packets tshark shows.
+#[test]
+fn the_shape_check_counts_every_packet_tshark_shows() {
+    for path in captures() {
+        let Ok(shape) = tcplab::capture::shape::check_shape(&path) else {
+            continue;
+        };
+        let frames = tshark_columns(&path, &[]).len() as u64;
+        assert_eq!(shape.packets, frames, "{}", path.display());
+    }
+}

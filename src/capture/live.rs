@@ -207,7 +207,7 @@ impl LiveCapture {
         let shark = tshark::spawn(&input, saving.as_ref().map(|f| f.path()))?;
         let tshark_pid = shark.pid();
         let (tx, rx) = mpsc::unbounded_channel();
-        let reader = tshark::reader_thread(shark, Some(probe_port), move |e| {
+        let reader = tshark::reader_thread(shark, Some(probe_port), None, move |e| {
             let _ = tx.send(e);
         });
         let mut cap = LiveCapture {

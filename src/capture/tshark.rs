@@ -103,17 +103,30 @@ pub(crate) enum Event {
 
 /// Drains an already started tshark in a thread of its own and sends
 /// every packet to `tx` as it is dissected, so tshark's output never stalls.
+///
+/// With `last_packet`, the end comes once that many packets have come: a
+/// file's packets, counted beforehand. rtshark learns of the end only when
+/// tshark has exited, and polls for that every 100 ms; tshark, still
+/// freeing its memory after its last packet, is then killed instead.
 pub(crate) fn reader_thread(
     mut shark: RTShark,
     probe_port: Option<u16>,
+    last_packet: Option<u64>,
     tx: impl Fn(Event) + Send + 'static,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("tcplab-tshark".into())
         .spawn(move || {
+            let mut packets = 0;
             loop {
+                if last_packet == Some(packets) {
+                    break tx(Event::End(Ok(())));
+                }
                 match shark.read() {
-                    Ok(Some(p)) => tx(Event::Item(classify(&p, probe_port))),
+                    Ok(Some(p)) => {
+                        packets += 1;
+                        tx(Event::Item(classify(&p, probe_port)));
+                    }
                     Ok(None) => break tx(Event::End(Ok(()))),
                     Err(e) if is_benign_stderr(&e.to_string()) => break tx(Event::End(Ok(()))),
                     Err(e) => break tx(Event::End(Err(e.to_string().trim().to_owned()))),
@@ -125,14 +138,16 @@ pub(crate) fn reader_thread(
 }
 
 /// Reads a whole file through tshark in this thread, calling `each` per
-/// packet; fails with what tshark said if it ended with an error.
+/// packet, up to `last_packet` packets if given (see [`reader_thread`]);
+/// fails with what tshark said if it ended with an error.
 pub(crate) fn read_all(
     input: &Path,
+    last_packet: Option<u64>,
     mut each: impl FnMut(Result<Item, FieldError>),
 ) -> Result<(), ReadError> {
     let shark = spawn(input, None).map_err(ReadError::Spawn)?;
     let (tx, rx) = std_mpsc::channel();
-    let handle = reader_thread(shark, None, move |e| {
+    let handle = reader_thread(shark, None, last_packet, move |e| {
         let _ = tx.send(e);
     });
     let mut result = Ok(());
@@ -218,6 +233,24 @@ mod tests {
             .map(|w| w[1].as_str())
             .collect();
         assert_eq!(e_fields, FIELDS, "{args:?}");
+    }
+
+    /// Given the number of packets, reading ends at the last one (tshark is
+    /// then killed) without waiting for tshark to exit.
+    #[rstest::rstest]
+    #[case::to_the_end(None, 5)]
+    #[case::up_to_a_count(Some(3), 3)]
+    #[case::nothing(Some(0), 0)]
+    fn reading_ends_at_the_packet_count_given(
+        #[case] last_packet: Option<u64>,
+        #[case] read: usize,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("five.pcap");
+        std::fs::write(&path, probes_pcap(&[40000; 5])).unwrap();
+        let mut items = 0;
+        assert!(read_all(&path, last_packet, |i| items += usize::from(i.is_ok())).is_ok());
+        assert_eq!(items, read);
     }
 
     /// A probe whose ephemeral port a dissector claims (DNS, mDNS, SSDP)
