@@ -41,11 +41,11 @@ pub const FIELDS: &[&str] = &[
     "frame.cap_len",
     "ip.src",
     "ip.dst",
-    // Expert: the IPv4 total length exceeds the bytes that follow.
+    // Expert: the IPv4 total length is below the header's or past the frame.
     "ip.bogus_ip_length",
     "ipv6.src",
     "ipv6.dst",
-    // Expert: the IPv6 payload length exceeds the bytes that follow.
+    // Expert: the IPv6 payload length does not match the frame.
     "ipv6.plen_exceeds_framing",
     "tcp.srcport",
     "tcp.dstport",

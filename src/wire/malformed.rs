@@ -18,8 +18,9 @@ pub enum Malformed {
     /// fault are kept.
     #[error("bad TCP options: {0}")]
     Options(OptionError),
-    /// An IP header's length exceeds the bytes that follow it
+    /// An IP header's length does not fit the packet: shorter than the
+    /// header itself, or longer than what follows it
     /// (`ip.bogus_ip_length`, `ipv6.plen_exceeds_framing`).
-    #[error("an IP header's length exceeds the bytes that follow it")]
+    #[error("an IP header's length does not fit the packet")]
     IpLength,
 }
