@@ -51,7 +51,8 @@ pub struct Findings {
     pub server_acks: Vec<u64>,
     /// How it ended.
     pub termination: Termination,
-    /// Retransmitted segments (seen twice on the capture, or marked by Wireshark).
+    /// Retransmitted segments (seen twice on the capture, or what Wireshark
+    /// would call a retransmission).
     pub retransmissions: usize,
     /// Zeek's history string.
     pub history: String,
