@@ -15,11 +15,13 @@
 //!
 //! The layers, from the wire up; each imports only from those above it in
 //! this list:
-//! - [`wire`]: one TCP segment from tshark's fields (flags, numbers, options);
+//! - [`wire`]: one packet from tshark's one-dot fields: a TCP segment (flags,
+//!   sequence numbers, options, tunnel), a malformed header, a datagram;
 //! - [`process`]: child processes that never outlive tcplab;
 //! - [`net`]: anonymous network namespaces and the veth link;
 //! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers,
-//!   Zeek's history, the ladder diagram;
+//!   Wireshark's analysis (retransmissions, duplicate ACKs, ...), Zeek's
+//!   history, the ladder diagram;
 //! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs, SACK;
 //! - [`verdict`]: the lab's questions (handshake, data, termination) as
 //!   checks against expectations, a diagnosis, and [`verdict::Judged`];

@@ -11,8 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::{Connection, Role, Step};
-use crate::wire::seq::seq_ge;
+use crate::connection::{Connection, Resend, Role, Step};
 
 /// What made a sender retransmit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +44,7 @@ pub struct Retransmission {
     /// Who resent.
     pub from: Role,
     /// Relative sequence number.
-    pub seq: u32,
+    pub seq: u64,
     /// Payload length.
     pub len: u32,
     /// What made the sender resend.
@@ -81,7 +80,8 @@ pub struct Transfer {
     pub messages: Vec<Message>,
     /// Every retransmitted segment.
     pub retransmissions: Vec<Retransmission>,
-    /// Pure ACKs that repeat the sender's previous ack while data is outstanding.
+    /// Duplicate ACKs as Wireshark counts them: empty segments that repeat
+    /// their sender's last ack, window and sequence number.
     pub duplicate_acks: usize,
     /// Segments carrying SACK blocks.
     pub sack_segments: usize,
@@ -157,47 +157,20 @@ fn messages(conn: &Connection) -> Vec<Message> {
     out
 }
 
-/// Indices of the steps that are duplicate ACKs.
+/// Indices of the steps that are duplicate ACKs (see [`crate::connection::Analysis::duplicate_ack`]).
 fn duplicate_acks(conn: &Connection) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut last_ack = [None, None];
-    let mut sent_end = [0u32, 0u32];
-    let side = |r: Role| usize::from(r == Role::Server);
-    for (i, s) in conn.steps.iter().enumerate() {
-        let me = side(s.from);
-        let f = s.segment.flags;
-        if s.segment.len == 0 && !f.syn() && !f.fin() && !f.rst() {
-            if let Some(ack) = s.ack {
-                let outstanding = seq_ge(sent_end[1 - me], ack.wrapping_add(1));
-                if last_ack[me] == Some(ack) && outstanding {
-                    out.push(i);
-                }
-            }
-        }
-        if s.ack.is_some() {
-            last_ack[me] = s.ack;
-        }
-        if seq_ge(s.next_seq(), sent_end[me]) {
-            sent_end[me] = s.next_seq();
-        }
-    }
-    out
+    conn.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.analysis.duplicate_ack)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Every retransmission; `dups` are the indices of the duplicate ACKs.
 fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
     let steps = &conn.steps;
-    let overlaps = |a: &Step, b: &Step| {
-        let (a0, a1) = (
-            u64::from(a.seq),
-            u64::from(a.seq) + u64::from(a.segment.seq_len()),
-        );
-        let (b0, b1) = (
-            u64::from(b.seq),
-            u64::from(b.seq) + u64::from(b.segment.seq_len()),
-        );
-        a0 < b1 && b0 < a1
-    };
+    let overlaps = |a: &Step, b: &Step| a.seq < b.next_seq() && b.seq < a.next_seq();
     steps
         .iter()
         .enumerate()
@@ -212,13 +185,13 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
             // blocks for data past them (fast retransmit and SACK recovery).
             let signalled = |d: usize| {
                 let p = &steps[d];
-                let dup = dups.contains(&d) && p.ack.is_some_and(|a| seq_ge(s.seq, a));
+                let dup = dups.contains(&d) && p.ack.is_some_and(|a| s.seq >= a);
                 let sacked_past = p
                     .segment
                     .options
                     .sack_blocks
                     .iter()
-                    .any(|&(_, right)| seq_ge(right, s.segment.seq_raw.wrapping_add(1)));
+                    .any(|block| block.right > s.segment.seq_raw);
                 dup || sacked_past
             };
             let fast = (since + 1..i).any(|d| steps[d].from == s.from.peer() && signalled(d));
@@ -228,7 +201,7 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
                 from: s.from,
                 seq: s.seq,
                 len: s.segment.len,
-                kind: if fast || s.segment.analysis.fast_retransmission {
+                kind: if fast || s.analysis.resend == Some(Resend::Fast) {
                     RetransmissionKind::Fast
                 } else {
                     RetransmissionKind::Timeout

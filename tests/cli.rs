@@ -91,6 +91,38 @@ fn a_capture_without_syn_is_incomplete_with_right_relative_numbers() {
     assert_eq!(c["history"], "Dd");
 }
 
+/// Zeek's traces of TCP inside VXLAN and GRE: the connection is the inner
+/// one, judged, with the tunnel and its outer addresses beside it. The GRE
+/// trace also carries ICMP errors quoting TCP, which are not segments.
+#[rstest]
+#[case::vxlan("zeek/tunnels__vxlan-encapsulated-http.pcap", "vxlan", ["172.16.11.201:40354", "54.86.237.188:80"], ["10.1.200.131", "10.1.1.172"])]
+#[case::gre("zeek/tunnels__gre-sample.pcap", "gre", ["66.59.111.190:40264", "172.28.2.3:22"], ["172.27.1.66", "66.59.109.137"])]
+fn tunnelled_captures_are_judged_with_the_inner_addresses(
+    #[case] file: &str,
+    #[case] kind: &str,
+    #[case] ends: [&str; 2],
+    #[case] outer: [&str; 2],
+) {
+    let (code, v) = check_json(file);
+    assert_eq!(code, 0, "{v:#}");
+    let conns = v["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 1, "{v:#}");
+    let c = &conns[0];
+    assert_eq!([&c["client"], &c["server"]], ends);
+    assert_eq!(c["termination"]["kind"], "three_segment", "{c:#}");
+    assert_eq!(c["handshake"]["ok"], true);
+    assert_eq!(c["tunnel"]["kind"], kind);
+    assert_eq!(c["tunnel"]["outer"], serde_json::json!(outer));
+    assert_eq!(v["notes"], serde_json::json!([]));
+    let path = fixture(file);
+    let (_, out, _) = tcplab(&["check", path.to_str().unwrap()]);
+    let line = format!(
+        "tunnelled:       {kind}, outer {} <-> {}",
+        outer[0], outer[1]
+    );
+    assert!(out.contains(&line), "{out}");
+}
+
 #[test]
 fn two_connections_are_listed_in_order() {
     let (code, v) = check_json("two-connections.pcapng");

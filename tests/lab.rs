@@ -44,7 +44,7 @@ fn ladder_unless(ok: bool, what: &str, conn: &Connection) {
 async fn steps_1_to_3_are_the_three_way_handshake(lab: Lab) {
     let run = run(lab).await;
     let c = &run.connection;
-    let hs: Vec<(Role, String, u32, Option<u32>)> = c.steps[..3]
+    let hs: Vec<(Role, String, u64, Option<u64>)> = c.steps[..3]
         .iter()
         .map(|s| (s.from, s.segment.flags.to_string(), s.seq, s.ack))
         .collect();
@@ -125,21 +125,21 @@ async fn the_seed_lab_draws_the_same_ladder_every_run(lab: Lab) {
 #[case(65484)]
 #[case(100000)]
 #[tokio::test]
-async fn every_byte_is_acknowledged_cumulatively(lab: Lab, #[case] n: usize) {
+async fn every_byte_is_acknowledged_cumulatively(lab: Lab, #[case] n: u64) {
     let run = run(lab.payloads([n, 7])).await;
     let c = &run.connection;
     let f = &run.verdict.findings;
     ladder_unless(
-        f.server_acks.contains(&(1 + n as u32)),
+        f.server_acks.contains(&(1 + n)),
         &format!("no Ack={}", 1 + n),
         c,
     );
     ladder_unless(
-        f.server_acks.contains(&(1 + n as u32 + 7)),
+        f.server_acks.contains(&(1 + n + 7)),
         &format!("no Ack={}", 1 + n + 7),
         c,
     );
-    assert_eq!(f.client_bytes, n as u64 + 7, "{c}");
+    assert_eq!(f.client_bytes, n + 7, "{c}");
     let largest = c.steps.iter().map(|s| s.segment.len).max().unwrap();
     assert!(largest <= 65483, "a segment of {largest} bytes on lo\n{c}");
     run.ensure().expect("the lab sheet passes for every size");

@@ -37,7 +37,7 @@ async fn over_link(lab: Lab, link: LinkConfig) -> Option<LabRun> {
 }
 
 /// The client's data segments as first sent (retransmissions left out).
-fn client_data(run: &LabRun) -> Vec<(u32, u32)> {
+fn client_data(run: &LabRun) -> Vec<(u64, u32)> {
     run.connection
         .steps
         .iter()
@@ -53,7 +53,7 @@ fn client_data(run: &LabRun) -> Vec<(u32, u32)> {
 #[case::exactly_one_mss(vec![1448, 1449], vec![vec![1448], vec![1448, 1]])]
 #[tokio::test]
 async fn mtu_1500_cuts_messages_into_segments_of_at_most_1448(
-    #[case] payloads: Vec<usize>,
+    #[case] payloads: Vec<u64>,
     #[case] segments: Vec<Vec<u32>>,
 ) {
     let Some(run) = over_link(Lab::new().payloads(payloads.clone()), LinkConfig::default()).await
@@ -84,7 +84,7 @@ async fn mtu_1500_cuts_messages_into_segments_of_at_most_1448(
         "the echo"
     );
     assert!(t.retransmissions.is_empty() && t.duplicate_acks == 0);
-    let total: u64 = payloads.iter().map(|&n| n as u64).sum();
+    let total: u64 = payloads.iter().sum();
     assert_eq!(f.client_bytes, total);
     // The cumulative ack still covers every byte: 1 + total.
     let last_ack = run
@@ -95,7 +95,7 @@ async fn mtu_1500_cuts_messages_into_segments_of_at_most_1448(
         .filter_map(|s| s.ack)
         .max()
         .unwrap();
-    assert_eq!(last_ack, total as u32 + 2, "data plus the client's FIN");
+    assert_eq!(last_ack, total + 2, "data plus the client's FIN");
     assert_eq!(f.termination.kind, TerminationKind::FourSegment);
     assert_eq!(run.link.as_ref().unwrap().dropped, (0, 0));
 }
@@ -108,9 +108,9 @@ async fn mtu_1500_cuts_messages_into_segments_of_at_most_1448(
 #[case::the_1380_message(vec![479, 1380], 2, (480, 1380), RetransmissionKind::Timeout)]
 #[tokio::test]
 async fn dropping_the_nth_data_segment_costs_exactly_one_retransmission(
-    #[case] payloads: Vec<usize>,
+    #[case] payloads: Vec<u64>,
     #[case] nth: u32,
-    #[case] dropped: (u32, u32),
+    #[case] dropped: (u64, u32),
     #[case] kind: RetransmissionKind,
 ) {
     let link = LinkConfig {
@@ -121,7 +121,7 @@ async fn dropping_the_nth_data_segment_costs_exactly_one_retransmission(
         return;
     };
     assert_eq!(run.link.as_ref().unwrap().dropped, (1, 0));
-    let again: Vec<(u32, u32)> = run
+    let again: Vec<(u64, u32)> = run
         .connection
         .steps
         .iter()
@@ -160,9 +160,13 @@ async fn random_loss_is_recovered_and_the_close_stays_four_segments(#[values(5, 
     eprintln!("{percent}%: dropped {to_server} + {to_client}");
     run.ensure().unwrap();
     let t = &run.verdict.findings.transfer;
-    let sizes: Vec<u64> = payloads.iter().map(|&n| n as u64).collect();
-    assert_eq!(t.message_sizes(Role::Client), sizes, "{}", run.connection);
-    assert_eq!(t.message_sizes(Role::Server), sizes, "the echo");
+    assert_eq!(
+        t.message_sizes(Role::Client),
+        payloads,
+        "{}",
+        run.connection
+    );
+    assert_eq!(t.message_sizes(Role::Server), payloads, "the echo");
     assert_eq!(
         run.verdict.findings.termination.kind,
         TerminationKind::FourSegment

@@ -16,11 +16,11 @@ async fn cumulative_ack_and_close_for_every_size(
         1, 2, 100, 479, 536, 1000, 1380, 1448, 4096, 16384, 32768, 65483, 65484, 65535, 65536,
         100000, 130966, 131072, 200000, 262144
     )]
-    n: u32,
+    n: u64,
 ) {
     let session = Session::shared().expect("capture session");
     let run = Lab::new()
-        .payloads([n as usize, n as usize])
+        .payloads([n, n])
         .run_in(session)
         .await
         .expect("lab runs");
@@ -41,7 +41,7 @@ async fn cumulative_ack_and_close_for_every_size(
         TerminationKind::FourSegment,
         "{c}"
     );
-    assert_eq!(c.bytes_sent(Role::Client), 2 * u64::from(n), "{c}");
+    assert_eq!(c.bytes_sent(Role::Client), 2 * n, "{c}");
     run.ensure().expect("the lab sheet holds");
 }
 
@@ -51,10 +51,10 @@ async fn cumulative_ack_and_close_for_every_size(
 async fn concurrent_labs_get_only_their_own_connection() {
     let session = Session::shared().expect("capture session");
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..8usize {
+    for i in 0..8 {
         let lab = Lab::new()
             .payloads([100 + i])
-            .close(ServerClose::ALL[i % 3]);
+            .close(ServerClose::ALL[i as usize % 3]);
         set.spawn(async move { (i, lab.run_in(session).await) });
     }
     while let Some(joined) = set.join_next().await {
@@ -62,10 +62,10 @@ async fn concurrent_labs_get_only_their_own_connection() {
         let run = run.expect("lab runs");
         let c = &run.connection;
         assert_eq!((c.client, c.server), (run.client, run.server));
-        assert_eq!(c.bytes_sent(Role::Client), 100 + i as u64, "{c}");
+        assert_eq!(c.bytes_sent(Role::Client), 100 + i, "{c}");
         assert_eq!(
             run.verdict.findings.termination.kind,
-            ServerClose::ALL[i % 3].expected_termination(),
+            ServerClose::ALL[i as usize % 3].expected_termination(),
             "{c}"
         );
     }

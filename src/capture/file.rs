@@ -1,5 +1,7 @@
 //! Reading a pcap or pcapng file: its shape is checked first
-//! ([`super::shape`]), then tshark dissects it.
+//! ([`super::shape`]), then tshark dissects it. Reading stops once the
+//! packets the shape check counted have all come: rtshark would otherwise
+//! wait for tshark to exit, polling every 100 ms.
 
 use std::path::{Path, PathBuf};
 
@@ -21,14 +23,17 @@ pub struct FileCapture {
     pub tcp_segments: u64,
     /// The TCP connections, in order of their first segment.
     pub connections: Vec<Connection>,
+    /// Frames tcplab could not use, or used in part, one sentence each
+    /// (`frame 17: the TCP header length is 16 bytes, ...`).
+    pub notes: Vec<String>,
 }
 
 /// Reads every TCP connection in a pcap or pcapng file. `server_port` names
 /// the server's port where a connection's SYN is missing.
 pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, CaptureError> {
-    let format = check_shape(path)?;
+    let shape = check_shape(path)?;
     let mut intake = Intake::new(server_port);
-    match tshark::read_all(path, |item| {
+    match tshark::read_all(path, Some(shape.packets), |item| {
         intake.take(item);
     }) {
         Err(ReadError::Spawn(e)) => return Err(e),
@@ -40,14 +45,12 @@ pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, C
         }
         Ok(()) => {}
     }
-    if let Some(e) = intake.field_error {
-        return Err(e.into());
-    }
     Ok(FileCapture {
         path: path.to_owned(),
-        format,
+        format: shape.format,
         packets: intake.packets,
         tcp_segments: intake.tcp_segments,
         connections: intake.connections.into_vec(),
+        notes: intake.notes.into_vec(),
     })
 }

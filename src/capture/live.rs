@@ -114,6 +114,8 @@ pub struct Captured {
     pub connections: Connections,
     /// Packets tshark dissected (probes included).
     pub packets: u64,
+    /// Frames tcplab could not use, or used in part, one sentence each.
+    pub notes: Vec<String>,
     /// Where the pcapng file was kept, if asked for.
     pub saved: Option<PathBuf>,
 }
@@ -207,7 +209,7 @@ impl LiveCapture {
         let shark = tshark::spawn(&input, saving.as_ref().map(|f| f.path()))?;
         let tshark_pid = shark.pid();
         let (tx, rx) = mpsc::unbounded_channel();
-        let reader = tshark::reader_thread(shark, Some(probe_port), move |e| {
+        let reader = tshark::reader_thread(shark, Some(probe_port), None, move |e| {
             let _ = tx.send(e);
         });
         let mut cap = LiveCapture {
@@ -431,9 +433,6 @@ impl LiveCapture {
             // The reader thread ends, and reaps the killed tshark, by itself.
             drop(self.reader.take());
         }
-        if let Some(e) = self.intake.field_error.take() {
-            return Err(e.into());
-        }
         if dropped > 0 {
             return Err(CaptureError::Dropped { count: dropped });
         }
@@ -446,6 +445,7 @@ impl LiveCapture {
         Ok(Captured {
             connections: std::mem::take(&mut self.intake.connections),
             packets: self.intake.packets,
+            notes: std::mem::take(&mut self.intake.notes).into_vec(),
             saved: self.config.save.clone(),
         })
     }

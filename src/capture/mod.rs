@@ -14,7 +14,9 @@
 //!   an empty, foreign or truncated file gets its own error.
 //!
 //! All feed tshark's dissection, field by field, into
-//! [`crate::wire::Segment`]s and [`crate::connection::Connections`].
+//! [`crate::wire::Segment`]s and [`crate::connection::Connections`]. A packet
+//! tcplab cannot use (a TCP header too short or cut off, bad options) is
+//! named in a note, and the rest of the capture is still judged.
 
 pub mod file;
 pub mod live;
@@ -35,7 +37,7 @@ pub use shape::Format;
 pub use watch::{Watch, Watched};
 
 use crate::connection::Connections;
-use crate::wire::FieldError;
+use crate::wire::{FieldError, Packet};
 use tshark::Item;
 
 /// Why a capture could not be made or read. Each message is one sentence
@@ -170,9 +172,6 @@ pub enum CaptureError {
         /// What tshark said.
         detail: String,
     },
-    /// tshark printed a TCP packet tcplab could not understand.
-    #[error("tshark printed a TCP packet tcplab could not read: {0}")]
-    Field(#[from] FieldError),
     /// Any other I/O failure, with what was being done.
     #[error("{what}: {cause}")]
     Io {
@@ -200,8 +199,8 @@ pub(crate) struct Intake {
     pub packets: u64,
     /// Of those, TCP segments.
     pub tcp_segments: u64,
-    /// The first packet tcplab could not read.
-    pub field_error: Option<FieldError>,
+    /// Sentences naming the frames tcplab could not use, or used in part.
+    pub notes: Notes,
 }
 
 impl Intake {
@@ -216,27 +215,82 @@ impl Intake {
 
     /// Takes one dissected packet; returns the token if it was a probe.
     pub fn take(&mut self, item: Result<Item, FieldError>) -> Option<u64> {
+        self.packets += 1;
         match item {
-            Ok(Item::Segment(s)) => {
-                self.packets += 1;
+            Ok(Item::Probe(token)) => return Some(token),
+            Ok(Item::Packet(packet)) => self.take_packet(*packet),
+            Err(e) => self.notes.push(format!("{e}: not judged")),
+        }
+        None
+    }
+
+    /// Takes one packet that is not a probe.
+    fn take_packet(&mut self, packet: Packet) {
+        match packet {
+            Packet::Segment(s) => {
                 self.tcp_segments += 1;
+                for m in &s.malformed {
+                    self.notes.push(format!("frame {}: {m}", s.frame));
+                }
                 self.connections.push(s);
-                None
             }
-            Ok(Item::Probe(token)) => {
-                self.packets += 1;
-                Some(token)
+            Packet::BadTcp(b) => {
+                self.notes.push(format!(
+                    "frame {}: {}: not judged ({} -> {})",
+                    b.frame, b.malformed, b.src, b.dst
+                ));
             }
-            Ok(Item::Other) => {
-                self.packets += 1;
-                None
-            }
-            Err(e) => {
-                self.field_error.get_or_insert(e);
-                None
-            }
+            Packet::Datagram(_) | Packet::IcmpQuote { .. } | Packet::Other { .. } => {}
         }
     }
 }
 
 debug_as_display!(CaptureError);
+
+/// Notes about single frames, the first [`Notes::KEPT`] of them word for
+/// word: a capture full of broken packets does not make a report of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Notes {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Notes {
+    /// How many notes are kept word for word.
+    pub const KEPT: usize = 20;
+
+    /// Adds a note.
+    pub fn push(&mut self, note: String) {
+        if self.kept.len() < Notes::KEPT {
+            self.kept.push(note);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The notes, and one more saying how many were left out.
+    pub fn into_vec(self) -> Vec<String> {
+        let mut v = self.kept;
+        if self.more > 0 {
+            v.push(format!("{} more frame(s) with notes like these", self.more));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_past_the_first_twenty_are_counted() {
+        let mut n = Notes::default();
+        for i in 0..25 {
+            n.push(format!("frame {i}: broken"));
+        }
+        let v = n.into_vec();
+        assert_eq!(v.len(), Notes::KEPT + 1);
+        assert_eq!(v[0], "frame 0: broken");
+        assert_eq!(v[20], "5 more frame(s) with notes like these");
+    }
+}

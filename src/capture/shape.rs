@@ -1,6 +1,8 @@
 //! The shape of a capture file, checked before tshark reads it, so that an
 //! empty, foreign or truncated file gets its own sentence: the pcap or
 //! pcapng container is walked record by record, without reading payloads.
+//! The walk also counts the records that can be packets, so that reading
+//! the file can stop at the last one instead of waiting for tshark to exit.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -17,8 +19,31 @@ pub enum Format {
     Pcapng,
 }
 
-/// Checks that `path` is a complete pcap or pcapng file and returns its format.
-pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
+/// What the walk over a capture file found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The container format.
+    pub format: Format,
+    /// Records that tshark may show as packets: every pcap record; pcapng's
+    /// packet blocks (enhanced, simple, obsolete) and the block kinds some
+    /// versions show as packets (systemd journal export, custom). Never
+    /// fewer than tshark's packets; more only with those other kinds.
+    pub packets: u64,
+}
+
+/// pcapng block types that may be shown as packets.
+const PCAPNG_PACKET_BLOCKS: [u32; 6] = [
+    0x0000_0002, // packet block (obsolete)
+    0x0000_0003, // simple packet block
+    0x0000_0006, // enhanced packet block
+    0x0000_0009, // systemd journal export block
+    0x0000_0BAD, // custom block, copyable
+    0x4000_0BAD, // custom block, not copyable
+];
+
+/// Checks that `path` is a complete pcap or pcapng file and returns its
+/// format and how many of its records may be packets.
+pub fn check_shape(path: &Path) -> Result<Shape, CaptureError> {
     let unreadable = |cause| CaptureError::FileUnreadable {
         path: path.to_owned(),
         cause,
@@ -55,6 +80,7 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             return Err(truncated(0));
         }
         let mut offset = 24u64;
+        let mut packets = 0;
         r.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
         let mut rec = [0u8; 16];
         while offset < size {
@@ -73,8 +99,12 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             }
             r.seek_relative(incl as i64).map_err(unreadable)?;
             offset += 16 + incl;
+            packets += 1;
         }
-        return Ok(Format::Pcap);
+        return Ok(Shape {
+            format: Format::Pcap,
+            packets,
+        });
     }
     if n >= 4 && magic == [0x0a, 0x0d, 0x0d, 0x0a] {
         if n < 12 {
@@ -86,6 +116,7 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             _ => return Err(not_a_capture()),
         };
         let mut offset = 0u64;
+        let mut packets = 0;
         let mut block = [0u8; 8];
         r.seek(SeekFrom::Start(0)).map_err(unreadable)?;
         while offset < size {
@@ -93,12 +124,15 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
                 return Err(truncated(offset));
             }
             r.read_exact(&mut block).map_err(unreadable)?;
-            let b = [block[4], block[5], block[6], block[7]];
-            let len = u64::from(if le {
-                u32::from_le_bytes(b)
-            } else {
-                u32::from_be_bytes(b)
-            });
+            let word = |b: [u8; 4]| {
+                if le {
+                    u32::from_le_bytes(b)
+                } else {
+                    u32::from_be_bytes(b)
+                }
+            };
+            let kind = word([block[0], block[1], block[2], block[3]]);
+            let len = u64::from(word([block[4], block[5], block[6], block[7]]));
             if len < 12 || len % 4 != 0 {
                 return Err(truncated(offset));
             }
@@ -107,8 +141,12 @@ pub fn check_shape(path: &Path) -> Result<Format, CaptureError> {
             }
             r.seek_relative(len as i64 - 8).map_err(unreadable)?;
             offset += len;
+            packets += u64::from(PCAPNG_PACKET_BLOCKS.contains(&kind));
         }
-        return Ok(Format::Pcapng);
+        return Ok(Shape {
+            format: Format::Pcapng,
+            packets,
+        });
     }
     Err(not_a_capture())
 }
@@ -153,7 +191,13 @@ mod tests {
     #[test]
     fn complete_pcap_is_accepted() {
         let f = write(&pcap(&[&[1, 2, 3], &[4; 60]]));
-        assert_eq!(check_shape(f.path()).unwrap(), Format::Pcap);
+        assert_eq!(
+            check_shape(f.path()).unwrap(),
+            Shape {
+                format: Format::Pcap,
+                packets: 2
+            }
+        );
     }
 
     #[rstest]

@@ -5,14 +5,18 @@ use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 
-use rtshark::{Packet, RTShark, RTSharkBuilder};
+use rtshark::{RTShark, RTSharkBuilder};
 
 use super::CaptureError;
 use super::probe::probe_token;
-use crate::wire::{FIELDS, FieldError, FieldSource, Segment};
+use crate::wire::{FIELDS, FieldError, FieldSource, Packet};
 
-/// A dissected packet seen through tshark field names.
-pub(crate) struct PacketFields<'a>(pub &'a Packet);
+/// A packet dissected by rtshark, seen through tshark field names.
+///
+/// With `-e`, rtshark files each field into a layer named after the
+/// field's prefix, and starts a new layer whenever the prefix changes, so a
+/// protocol's fields may be spread over several layers of that name.
+pub(crate) struct PacketFields<'a>(pub &'a rtshark::Packet);
 
 impl FieldSource for PacketFields<'_> {
     fn all(&self, name: &str) -> Vec<&str> {
@@ -30,35 +34,30 @@ impl FieldSource for PacketFields<'_> {
 /// What one packet of the capture is to tcplab.
 #[derive(Debug)]
 pub(crate) enum Item {
-    /// A TCP segment.
-    Segment(Segment),
     /// One of tcplab's own UDP probes, with its token.
     Probe(u64),
-    /// Anything else (UDP, ICMP, other protocols): counted, not judged.
-    Other,
+    /// Any other packet: a segment, a broken TCP header, anything else.
+    Packet(Box<Packet>),
 }
 
 /// Classifies one dissected packet; `probe_port` is the UDP port of the
 /// probes, if this capture sends any.
-pub(crate) fn classify(p: &Packet, probe_port: Option<u16>) -> Result<Item, FieldError> {
-    let fields = PacketFields(p);
-    // ICMP errors quote a TCP header: not a segment of the connection.
-    if p.layer_name("icmp").is_some() || p.layer_name("icmpv6").is_some() {
-        return Ok(Item::Other);
-    }
-    if let Some(port) = probe_port {
-        if fields.get("udp.dstport") == Some(port.to_string().as_str()) {
-            return Ok(match fields.get("udp.payload").and_then(probe_token) {
-                Some(t) => Item::Probe(t),
-                None => Item::Other,
-            });
+pub(crate) fn classify(p: &rtshark::Packet, probe_port: Option<u16>) -> Result<Item, FieldError> {
+    let packet = Packet::from_fields(&PacketFields(p))?;
+    if let Packet::Datagram(d) = &packet {
+        if Some(d.dst_port) == probe_port {
+            if let Some(token) = probe_token(&d.payload) {
+                return Ok(Item::Probe(token));
+            }
         }
     }
-    if p.layer_name("tcp").is_some() {
-        return Segment::from_fields(&fields).map(Item::Segment);
-    }
-    Ok(Item::Other)
+    Ok(Item::Packet(Box::new(packet)))
 }
+
+/// tshark preferences tcplab sets: Teredo on any UDP port, not only 3544
+/// (a cheap heuristic, run on UDP only), so IPv6 over Teredo is seen as
+/// such and the segment inside it is found.
+const PREFERENCES: &[&str] = &["teredo.heuristic_teredo:TRUE"];
 
 /// Starts tshark on `input` (a file or a FIFO), asking for tcplab's fields.
 pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> Result<RTShark, CaptureError> {
@@ -67,6 +66,9 @@ pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> Result<RTShark, Captur
     let mut b = RTSharkBuilder::builder().input_path(&input);
     for f in FIELDS {
         b = b.metadata_whitelist(f);
+    }
+    for preference in PREFERENCES {
+        b = b.option(preference);
     }
     if let Some(save) = save.as_deref() {
         b = b.output_path(save);
@@ -101,17 +103,30 @@ pub(crate) enum Event {
 
 /// Drains an already started tshark in a thread of its own and sends
 /// every packet to `tx` as it is dissected, so tshark's output never stalls.
+///
+/// With `last_packet`, the end comes once that many packets have come: a
+/// file's packets, counted beforehand. rtshark learns of the end only when
+/// tshark has exited, and polls for that every 100 ms; tshark, still
+/// freeing its memory after its last packet, is then killed instead.
 pub(crate) fn reader_thread(
     mut shark: RTShark,
     probe_port: Option<u16>,
+    last_packet: Option<u64>,
     tx: impl Fn(Event) + Send + 'static,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("tcplab-tshark".into())
         .spawn(move || {
+            let mut packets = 0;
             loop {
+                if last_packet == Some(packets) {
+                    break tx(Event::End(Ok(())));
+                }
                 match shark.read() {
-                    Ok(Some(p)) => tx(Event::Item(classify(&p, probe_port))),
+                    Ok(Some(p)) => {
+                        packets += 1;
+                        tx(Event::Item(classify(&p, probe_port)));
+                    }
                     Ok(None) => break tx(Event::End(Ok(()))),
                     Err(e) if is_benign_stderr(&e.to_string()) => break tx(Event::End(Ok(()))),
                     Err(e) => break tx(Event::End(Err(e.to_string().trim().to_owned()))),
@@ -123,14 +138,16 @@ pub(crate) fn reader_thread(
 }
 
 /// Reads a whole file through tshark in this thread, calling `each` per
-/// packet; fails with what tshark said if it ended with an error.
+/// packet, up to `last_packet` packets if given (see [`reader_thread`]);
+/// fails with what tshark said if it ended with an error.
 pub(crate) fn read_all(
     input: &Path,
+    last_packet: Option<u64>,
     mut each: impl FnMut(Result<Item, FieldError>),
 ) -> Result<(), ReadError> {
     let shark = spawn(input, None).map_err(ReadError::Spawn)?;
     let (tx, rx) = std_mpsc::channel();
-    let handle = reader_thread(shark, None, move |e| {
+    let handle = reader_thread(shark, None, last_packet, move |e| {
         let _ = tx.send(e);
     });
     let mut result = Ok(());
@@ -191,6 +208,49 @@ mod tests {
             out.extend_from_slice(&frame);
         }
         out
+    }
+
+    /// rtshark must really pass the fields as `-e` options (so tshark prints
+    /// only them): tshark's command line, read from /proc while it runs,
+    /// shows them. Enough packets that tshark is still there to be looked at.
+    #[test]
+    fn tshark_runs_with_the_fields_as_e_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.pcap");
+        std::fs::write(&path, probes_pcap(&[40000; 3000])).unwrap();
+        let mut shark = spawn(&path, None).unwrap();
+        assert!(shark.read().unwrap().is_some());
+        let pid = shark.pid().unwrap();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        shark.kill();
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let e_fields: Vec<&str> = args
+            .windows(2)
+            .filter(|w| w[0] == "-e")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(e_fields, FIELDS, "{args:?}");
+    }
+
+    /// Given the number of packets, reading ends at the last one (tshark is
+    /// then killed) without waiting for tshark to exit.
+    #[rstest::rstest]
+    #[case::to_the_end(None, 5)]
+    #[case::up_to_a_count(Some(3), 3)]
+    #[case::nothing(Some(0), 0)]
+    fn reading_ends_at_the_packet_count_given(
+        #[case] last_packet: Option<u64>,
+        #[case] read: usize,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("five.pcap");
+        std::fs::write(&path, probes_pcap(&[40000; 5])).unwrap();
+        let mut items = 0;
+        assert!(read_all(&path, last_packet, |i| items += usize::from(i.is_ok())).is_ok());
+        assert_eq!(items, read);
     }
 
     /// A probe whose ephemeral port a dissector claims (DNS, mDNS, SSDP)

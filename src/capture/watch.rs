@@ -47,6 +47,8 @@ pub struct Watched<T> {
     pub output: Option<T>,
     /// Where the capture was kept, if asked for.
     pub saved: Option<PathBuf>,
+    /// Frames tcplab could not use, or used in part, one sentence each.
+    pub notes: Vec<String>,
 }
 
 /// A watch to run: what to capture, for how long, and what to expect of
@@ -161,6 +163,7 @@ impl Watch {
             connections: Judged::all(connections, &self.expect),
             output,
             saved: captured.saved,
+            notes: captured.notes,
         })
     }
 
@@ -196,6 +199,8 @@ impl Watch {
             connections: Judged::all(connections, &self.expect),
             output,
             saved: None,
+            // The session's notes are about every test's traffic, not this one's.
+            notes: Vec::new(),
         })
     }
 }

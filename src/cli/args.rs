@@ -129,7 +129,7 @@ impl ReportArgs {
 pub(crate) struct RunArgs {
     /// A message size in bytes; repeat for several (default: 479 then 1380).
     #[arg(long = "payload", value_name = "N")]
-    pub(crate) payloads: Vec<usize>,
+    pub(crate) payloads: Vec<u64>,
     /// How the server closes: linger (four segments), prompt (three), abort (RST).
     #[arg(long, value_enum, default_value = "linger")]
     pub(crate) close: CloseStyle,

@@ -23,8 +23,8 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
                 notes: vec![],
             };
             write_grade_files(&a, &grades)?;
-            let only = grades.files.pop().expect("one file");
-            return output::report(&only.outcome?, &a.report, None);
+            let only = grades.files.pop().expect("one file").outcome?;
+            return output::report(&only.connections, &only.notes, &a.report, None);
         }
     }
     if let Some(svg) = &a.report.svg {

@@ -23,16 +23,23 @@ pub(crate) fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()
     }
 }
 
-/// The report of judged connections (a lab over a link adds what the link
-/// did to the JSON), the `--svg` picture, and the exit code.
-pub(crate) fn report(items: &[Judged], a: &ReportArgs, link: Option<&LinkRun>) -> Result<u8> {
+/// The report of judged connections with notes on frames that could not be
+/// used (a lab over a link adds what the link did to the JSON), the `--svg`
+/// picture, and the exit code.
+pub(crate) fn report(
+    items: &[Judged],
+    notes: &[String],
+    a: &ReportArgs,
+    link: Option<&LinkRun>,
+) -> Result<u8> {
     to_stdout(|out| {
         if a.json {
             let mut report = JsonReport::new(items);
             report.link = link.cloned();
+            report.notes = notes.to_vec();
             report.write(out)
         } else {
-            text::write_text(out, items)
+            text::write_text(out, items, notes)
         }
     })?;
     if let Some(path) = &a.svg {

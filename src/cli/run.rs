@@ -53,6 +53,7 @@ pub(crate) async fn run(a: RunArgs) -> Result<u8> {
     }
     let code = output::report(
         std::slice::from_ref(&run.judged),
+        &[],
         &a.report,
         run.link.as_ref(),
     )?;

@@ -70,14 +70,16 @@ pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
                 "the watched command `{shown}` was still running after {timeout:?} and was ended, with everything it started"
             )),
         };
-        watched.connections
+        (watched.connections, watched.notes)
     } else {
         eprintln!(
             "tcplab watch: capturing TCP port {} on {}; Ctrl-C or {:?} ends the watch",
             a.port, a.interface, timeout
         );
-        watch.run(interrupt.clone().wait()).await?.connections
+        let watched = watch.run(interrupt.clone().wait()).await?;
+        (watched.connections, watched.notes)
     };
+    let (watched, notes) = watched;
     if watched.is_empty() {
         bail!(
             "no TCP connection on port {} was seen on {} during the watch: is the program using that port?",
@@ -85,7 +87,7 @@ pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
             a.interface
         );
     }
-    let code = output::report(&watched, &a.report, None)?;
+    let code = output::report(&watched, &notes, &a.report, None)?;
     if let Some(why) = trouble {
         eprintln!("tcplab: {why}");
         return Ok(EXIT_UNUSABLE);

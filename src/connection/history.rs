@@ -44,7 +44,7 @@ impl Connection {
             if s.is_retransmission() {
                 note('T', s.from);
             }
-            if s.segment.analysis.zero_window {
+            if s.analysis.zero_window {
                 note('W', s.from);
             }
         }

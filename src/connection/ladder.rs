@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use super::{Connection, Role, Step};
+use super::{Connection, Resend, Role, Step};
 
 /// The label drawn on a step's arrow: `[PSH, ACK] Seq=1 Ack=1 Len=479`.
 pub fn label(step: &Step) -> String {
@@ -26,20 +26,22 @@ pub fn label(step: &Step) -> String {
     s
 }
 
-/// What Wireshark's analysis says of a step, if anything worth a mark.
+/// What the analysis says of a step, if anything worth a mark.
 pub fn remark(step: &Step) -> Option<&'static str> {
-    let a = &step.segment.analysis;
-    if a.fast_retransmission {
-        Some("fast retransmission")
-    } else if a.spurious_retransmission {
-        Some("spurious retransmission")
-    } else if a.retransmission || step.resent {
-        // tshark calls a quick resend on a fast link "out of order";
+    let a = &step.analysis;
+    match a.resend {
+        Some(Resend::Fast) => return Some("fast retransmission"),
+        Some(Resend::Spurious) => return Some("spurious retransmission"),
+        Some(Resend::Retransmission) => return Some("retransmission"),
+        Some(Resend::OutOfOrder) | None => {}
+    }
+    if a.resent {
+        // Wireshark calls a quick resend on a fast link "out of order";
         // tcplab saw the same sequence numbers twice.
         Some("retransmission")
     } else if a.duplicate_ack {
         Some("duplicate ACK")
-    } else if a.out_of_order {
+    } else if a.resend == Some(Resend::OutOfOrder) {
         Some("out of order")
     } else if a.zero_window {
         Some("zero window")
@@ -107,12 +109,12 @@ fn draw(conn: &Connection, timed: bool) -> String {
 #[cfg(test)]
 mod tests {
     use crate::connection::group;
-    use crate::testing::four_segment;
+    use crate::testing::{four_segment, resend};
 
     #[test]
     fn ladder_shows_direction_flags_and_relative_numbers() {
-        let mut segs = four_segment();
-        segs[7].analysis.retransmission = true;
+        // The client's 1380 bytes (frame 8) are sent again as frame 9.
+        let segs = resend(four_segment(), 7);
         let text = super::render(&group(segs, None)[0]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -126,7 +128,8 @@ mod tests {
             "{text}"
         );
         assert!(lines[6].contains("[ACK] Seq=1 Ack=480 Len=0"), "{text}");
-        assert!(lines[9].ends_with("[retransmission]"), "{text}");
+        assert!(!lines[9].ends_with("]"), "{text}");
+        assert!(lines[10].ends_with("[retransmission]"), "{text}");
         // Every arrow has the same length, so the server column lines up.
         let bars: Vec<usize> = lines[2..].iter().map(|l| l.rfind('|').unwrap()).collect();
         assert!(bars.iter().all(|&b| b == bars[0]), "{text}");

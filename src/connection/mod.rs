@@ -8,21 +8,29 @@
 //!
 //! Relative numbers follow Wireshark's convention: the initial sequence
 //! number (ISN) of each side is 0, so the first data byte is 1. Without a SYN
-//! the base is the first sequence number seen minus one. tcplab computes them
-//! from raw numbers and [`Connection::relative_mismatches`] cross-checks them
+//! the base is the first sequence number seen minus one. Unlike Wireshark's,
+//! they do not wrap: each is a `u64` unwrapped from the raw number by its
+//! signed distance from the last relative number in the same direction
+//! ([`SeqNumber::unwrap_from`]), so a connection that moves more than 4 GiB
+//! never mistakes new bytes for bytes sent 2^32 earlier.
+//! [`Connection::relative_mismatches`] cross-checks them, modulo 2^32,
 //! against tshark's `tcp.seq`/`tcp.ack`.
 
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::wire::Segment;
-use crate::wire::seq::seq_ge;
+use crate::wire::seq::SeqNumber;
+use crate::wire::{Segment, Tunnel};
 
+pub mod analysis;
 pub mod history;
 pub mod ladder;
 pub mod tracker;
 
+pub use analysis::{Analysis, Resend};
 pub use tracker::{Connections, group};
+
+use analysis::Analyzer;
 
 /// Which end of a connection sent a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -60,26 +68,25 @@ pub struct Step {
     pub segment: Segment,
     /// Who sent it.
     pub from: Role,
-    /// Relative sequence number (0 for the SYN).
-    pub seq: u32,
+    /// Relative sequence number: 0 for the SYN, bytes since the ISN after it.
+    pub seq: u64,
     /// Relative acknowledgment number, when the ACK flag is set.
-    pub ack: Option<u32>,
-    /// Some of its sequence numbers (payload, SYN or FIN) were already on
-    /// the capture: a retransmission, whatever tshark's timing heuristics
-    /// call it (on a fast link tshark calls a quick one "out of order").
-    pub resent: bool,
+    pub ack: Option<u64>,
+    /// Retransmission, keep-alive, zero window, duplicate ACK, ...: what
+    /// Wireshark's analysis would say of it, computed by tcplab.
+    pub analysis: Analysis,
 }
 
 impl Step {
     /// A retransmission: tcplab saw these sequence numbers before, or
-    /// Wireshark's analysis says so.
+    /// Wireshark's analysis would say so (see [`Analysis::is_retransmission`]).
     pub fn is_retransmission(&self) -> bool {
-        self.resent || self.segment.analysis.is_retransmission()
+        self.analysis.is_retransmission()
     }
 
     /// Relative sequence number just past this segment (`tcp.nxtseq`).
-    pub fn next_seq(&self) -> u32 {
-        self.seq.wrapping_add(self.segment.seq_len())
+    pub fn next_seq(&self) -> u64 {
+        self.seq + self.segment.seq_len()
     }
 }
 
@@ -90,9 +97,9 @@ pub struct Mismatch {
     pub frame: u64,
     /// `seq` or `ack`.
     pub field: &'static str,
-    /// tcplab's value.
-    pub ours: u32,
-    /// tshark's value.
+    /// tcplab's value, which does not wrap.
+    pub ours: u64,
+    /// tshark's value, which wraps at 2^32.
     pub tshark: u32,
 }
 
@@ -106,39 +113,45 @@ pub struct Connection {
     /// Whether the roles come from a SYN or SYN-ACK (else from ports).
     pub roles_from_syn: bool,
     /// The client's initial sequence number, from its SYN.
-    pub client_isn: Option<u32>,
+    pub client_isn: Option<SeqNumber>,
     /// The server's initial sequence number, from its SYN-ACK.
-    pub server_isn: Option<u32>,
+    pub server_isn: Option<SeqNumber>,
     /// Segments in capture order.
     pub steps: Vec<Step>,
-    client_base: Option<u32>,
-    server_base: Option<u32>,
-    client_seen: SeenRanges,
-    server_seen: SeenRanges,
+    client_space: Option<SequenceSpace>,
+    server_space: Option<SequenceSpace>,
+    analyzer: Analyzer,
 }
 
-/// Relative sequence ranges one end has been seen to send, merged.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct SeenRanges(Vec<(u64, u64)>);
+/// One direction's sequence numbers: the raw number that is relative 0,
+/// and the relative number seen last, near which the next one is unwrapped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SequenceSpace {
+    base: SeqNumber,
+    latest: u64,
+}
 
-impl SeenRanges {
-    /// Records `[start, end)` and says whether any of it was seen before.
-    fn insert(&mut self, start: u64, end: u64) -> bool {
-        if start >= end {
-            return false;
+impl SequenceSpace {
+    /// A space whose relative number `at` is the raw number `raw`.
+    fn with(raw: SeqNumber, at: u32) -> SequenceSpace {
+        SequenceSpace {
+            base: raw - at,
+            latest: u64::from(at),
         }
-        let overlaps = self.0.iter().any(|&(a, b)| start < b && a < end);
-        self.0.push((start, end));
-        self.0.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.0.len());
-        for &(a, b) in &self.0 {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
+    }
+
+    /// The relative number of `raw`, which becomes the latest. A number
+    /// before the base (an old segment at the start of a capture that missed
+    /// the SYN) is counted modulo 2^32 from the base, as Wireshark shows it,
+    /// and does not move the latest.
+    fn relative(&mut self, raw: SeqNumber) -> u64 {
+        match raw.unwrap_from(self.base, self.latest) {
+            Some(n) => {
+                self.latest = n;
+                n
             }
+            None => u64::from(raw.offset_from(self.base)),
         }
-        self.0 = merged;
-        overlaps
     }
 }
 
@@ -175,14 +188,14 @@ impl Connection {
             client_isn: None,
             server_isn: None,
             steps: Vec::new(),
-            client_base: None,
-            server_base: None,
-            client_seen: SeenRanges::default(),
-            server_seen: SeenRanges::default(),
+            client_space: None,
+            server_space: None,
+            analyzer: Analyzer::default(),
         }
     }
 
-    /// Adds the next segment of this connection and computes its relative numbers.
+    /// Adds the next segment of this connection and computes its relative
+    /// numbers and analysis.
     pub fn push(&mut self, segment: Segment) {
         let from = if segment.src == self.client {
             Role::Client
@@ -191,53 +204,40 @@ impl Connection {
         };
         let flags = segment.flags;
         if flags.syn() {
-            match from {
-                Role::Client if self.client_isn.is_none() => {
-                    self.client_isn = Some(segment.seq_raw);
-                    self.client_base = Some(segment.seq_raw);
-                }
-                Role::Server if self.server_isn.is_none() => {
-                    self.server_isn = Some(segment.seq_raw);
-                    self.server_base = Some(segment.seq_raw);
-                }
-                _ => {}
+            let isn = match from {
+                Role::Client => &mut self.client_isn,
+                Role::Server => &mut self.server_isn,
+            };
+            if isn.is_none() {
+                *isn = Some(segment.seq_raw);
+                *self.space_mut(from) = Some(SequenceSpace::with(segment.seq_raw, 0));
             }
         }
         // Midstream: the first byte seen is relative 1, as Wireshark shows it.
-        let own_base = *self
-            .base_mut(from)
-            .get_or_insert(segment.seq_raw.wrapping_sub(1));
-        let ack = if flags.ack() {
-            let peer_base = *self
-                .base_mut(from.peer())
-                .get_or_insert(segment.ack_raw.wrapping_sub(1));
-            Some(segment.ack_raw.wrapping_sub(peer_base))
-        } else {
-            None
-        };
-        let seq = segment.seq_raw.wrapping_sub(own_base);
-        // A keep-alive resends one old byte on purpose: not a retransmission.
-        let resent = !segment.analysis.keep_alive && {
-            let seen = match from {
-                Role::Client => &mut self.client_seen,
-                Role::Server => &mut self.server_seen,
-            };
-            let start = u64::from(seq);
-            seen.insert(start, start + u64::from(segment.seq_len()))
-        };
+        let seq = self
+            .space_mut(from)
+            .get_or_insert(SequenceSpace::with(segment.seq_raw, 1))
+            .relative(segment.seq_raw);
+        let ack = flags.ack().then(|| {
+            self.space_mut(from.peer())
+                .get_or_insert(SequenceSpace::with(segment.ack_raw, 1))
+                .relative(segment.ack_raw)
+        });
+        let analysis = self.analyzer.analyze(from, &segment, seq, ack);
         self.steps.push(Step {
             segment,
             from,
             seq,
             ack,
-            resent,
+            analysis,
         });
     }
 
-    fn base_mut(&mut self, role: Role) -> &mut Option<u32> {
+    /// The sequence space of the numbers `role` sends.
+    fn space_mut(&mut self, role: Role) -> &mut Option<SequenceSpace> {
         match role {
-            Role::Client => &mut self.client_base,
-            Role::Server => &mut self.server_base,
+            Role::Client => &mut self.client_space,
+            Role::Server => &mut self.server_space,
         }
     }
 
@@ -249,13 +249,30 @@ impl Connection {
         }
     }
 
+    /// How the connection was carried inside other packets, if it was: the
+    /// tunnel of its first tunnelled segment, outer addresses oriented
+    /// client first.
+    pub fn tunnel(&self) -> Option<Tunnel> {
+        self.steps.iter().find_map(|s| {
+            let t = s.segment.tunnel?;
+            Some(match s.from {
+                Role::Client => t,
+                Role::Server => Tunnel {
+                    outer_src: t.outer_dst,
+                    outer_dst: t.outer_src,
+                    ..t
+                },
+            })
+        })
+    }
+
     /// Capture time of the first segment, the origin of relative times.
     pub fn start_time(&self) -> f64 {
         self.steps.first().map_or(0.0, |s| s.segment.time)
     }
 
     /// Segments that are retransmissions: sequence numbers already on the
-    /// capture, or marked so by Wireshark (see [`Step::is_retransmission`]).
+    /// capture, or what Wireshark would call one (see [`Step::is_retransmission`]).
     pub fn retransmissions(&self) -> usize {
         self.steps.iter().filter(|s| s.is_retransmission()).count()
     }
@@ -275,8 +292,8 @@ impl Connection {
 
     /// Every relative acknowledgment number one end sent, in order, with
     /// consecutive repeats left out (an ack sent again later appears again).
-    pub fn acks_from(&self, role: Role) -> Vec<u32> {
-        let mut acks: Vec<u32> = Vec::new();
+    pub fn acks_from(&self, role: Role) -> Vec<u64> {
+        let mut acks: Vec<u64> = Vec::new();
         for a in self
             .steps
             .iter()
@@ -308,20 +325,23 @@ impl Connection {
         else {
             return false;
         };
-        let acked = |role: Role, upto: u32| {
+        let acked = |role: Role, upto: u64| {
             self.steps
                 .iter()
-                .any(|s| s.from == role && s.ack.is_some_and(|a| seq_ge(a, upto)))
+                .any(|s| s.from == role && s.ack.is_some_and(|a| a >= upto))
         };
         acked(Role::Server, client_fin) && acked(Role::Client, server_fin)
     }
 
-    /// Where tcplab's relative numbers disagree with tshark's.
+    /// Where tcplab's relative numbers disagree with tshark's. tshark's
+    /// wrap at 2^32, so they are compared modulo 2^32.
     pub fn relative_mismatches(&self) -> Vec<Mismatch> {
+        // Truncation is reduction modulo 2^32, as tshark counts.
+        let same = |ours: u64, tshark: u32| ours as u32 == tshark;
         let mut out = Vec::new();
         for s in &self.steps {
             if let Some(t) = s.segment.tshark_seq {
-                if t != s.seq {
+                if !same(s.seq, t) {
                     out.push(Mismatch {
                         frame: s.segment.frame,
                         field: "seq",
@@ -331,7 +351,7 @@ impl Connection {
                 }
             }
             if let (Some(ours), Some(t)) = (s.ack, s.segment.tshark_ack) {
-                if t != ours {
+                if !same(ours, t) {
                     out.push(Mismatch {
                         frame: s.segment.frame,
                         field: "ack",
@@ -431,7 +451,7 @@ mod tests {
         let mut segs = four_segment();
         let mut again = four_segment();
         for s in &mut again {
-            s.seq_raw = s.seq_raw.wrapping_add(77);
+            s.seq_raw += 77;
             s.frame += 100;
         }
         segs.extend(again);

@@ -32,7 +32,7 @@ pub struct GradeRow {
     /// The client's first data segment's length.
     pub first_data_len: Option<u32>,
     /// The ack that acknowledged it.
-    pub first_data_ack: Option<u32>,
+    pub first_data_ack: Option<u64>,
     /// How the connection ended.
     pub termination: String,
     /// Who started the ending.
@@ -59,7 +59,8 @@ pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
                 reason: e.to_string(),
                 ..GradeRow::default()
             }),
-            Ok(items) => items
+            Ok(checked) => checked
+                .connections
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, j)| w.serialize(connection_row(&file, i + 1, j))),

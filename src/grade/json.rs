@@ -14,6 +14,10 @@
 //!   "notes": [ "`subs/alice/copy.pcapng` is the same file as `subs/alice/lab.pcapng`: checked once" ]
 //! }
 //! ```
+//!
+//! `notes` holds the notes about the input, then each file's notes on
+//! frames it could not use, prefixed with the file (`subs/dave/lab.pcapng:
+//! frame 17: ...`).
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +33,8 @@ pub struct JsonGrades {
     pub passed: bool,
     /// One entry per file, in the order of [`super::expand`].
     pub files: Vec<JsonFile>,
-    /// Sentences about the input that change no grade.
+    /// Sentences about the input that change no grade, then each file's
+    /// notes on frames it could not use, prefixed with the file.
     pub notes: Vec<String>,
 }
 
@@ -50,7 +55,14 @@ impl JsonFile {
     /// One file's entry.
     pub fn new(f: &FileResult) -> JsonFile {
         let (error, connections) = match &f.outcome {
-            Ok(items) => (None, items.iter().map(JsonConnection::new).collect()),
+            Ok(checked) => (
+                None,
+                checked
+                    .connections
+                    .iter()
+                    .map(JsonConnection::new)
+                    .collect(),
+            ),
             Err(e) => (Some(e.to_string()), vec![]),
         };
         JsonFile {
@@ -69,7 +81,16 @@ impl JsonGrades {
             schema: 1,
             passed: grades.passed(),
             files: grades.files.iter().map(JsonFile::new).collect(),
-            notes: grades.notes.clone(),
+            notes: grades
+                .notes
+                .iter()
+                .cloned()
+                .chain(grades.files.iter().flat_map(|f| {
+                    f.notes()
+                        .iter()
+                        .map(|n| format!("{}: {n}", f.file.display()))
+                }))
+                .collect(),
         }
     }
 }
@@ -112,10 +133,10 @@ mod tests {
         assert_eq!(files[2]["connections"], serde_json::json!([]));
         assert!(files[2]["error"].as_str().unwrap().contains("but no TCP"));
         // The same connection object as `tcplab check FILE --json` prints.
-        let Ok(items) = &g.files[0].outcome else {
+        let Ok(checked) = &g.files[0].outcome else {
             unreachable!()
         };
-        let single = serde_json::to_value(JsonReport::new(items)).unwrap();
+        let single = serde_json::to_value(JsonReport::new(&checked.connections)).unwrap();
         // And the whole report reads back.
         let back: JsonGrades = serde_json::from_slice(&buf).unwrap();
         assert_eq!(back, JsonGrades::new(&g));

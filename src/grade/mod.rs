@@ -38,15 +38,18 @@ pub enum CheckError {
     /// truncated; tshark missing or failing).
     #[error(transparent)]
     Capture(#[from] CaptureError),
-    /// The capture holds packets, none of them TCP.
+    /// The capture holds packets, none of them a TCP segment tcplab could read.
     #[error(
-        "`{path}` holds {packets} packet(s) but no TCP: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)"
+        "`{path}` holds {packets} packet(s) but no TCP{}: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)",
+        first_note.as_ref().map(|n| format!(" segment tcplab could read ({n})")).unwrap_or_default()
     )]
     NoTcp {
         /// The file.
         path: PathBuf,
         /// Packets tshark dissected.
         packets: u64,
+        /// Why the first TCP packet could not be read, if there was one.
+        first_note: Option<String>,
     },
     /// No connection uses the port asked for.
     #[error(
@@ -92,6 +95,16 @@ pub enum CheckError {
     },
 }
 
+/// What checking one capture file gives.
+#[derive(Clone, Debug)]
+pub struct CheckedFile {
+    /// Its connections, judged, in order of their first segment.
+    pub connections: Vec<Judged>,
+    /// Frames that could not be used, or were used in part, one sentence
+    /// each: one malformed packet is a note, not an unusable file.
+    pub notes: Vec<String>,
+}
+
 /// Judges every TCP connection of one capture file, as `tcplab check FILE`
 /// does: `port` keeps only the connections on that port (and names the
 /// server's side where a SYN is missing).
@@ -99,7 +112,7 @@ pub fn check_file(
     path: &Path,
     port: Option<u16>,
     expect: &Expectations,
-) -> Result<Vec<Judged>, CheckError> {
+) -> Result<CheckedFile, CheckError> {
     // Opening a FIFO would wait for a writer forever.
     if let Ok(m) = std::fs::metadata(path) {
         if !m.is_file() && !m.is_dir() {
@@ -111,6 +124,7 @@ pub fn check_file(
         return Err(CheckError::NoTcp {
             path: path.to_owned(),
             packets: file.packets,
+            first_note: file.notes.into_iter().next(),
         });
     }
     let mut connections = file.connections;
@@ -123,7 +137,10 @@ pub fn check_file(
             });
         }
     }
-    Ok(Judged::all(connections, expect))
+    Ok(CheckedFile {
+        connections: Judged::all(connections, expect),
+        notes: file.notes,
+    })
 }
 
 /// How one file (or a whole batch) fared, from best to worst: the worst of
@@ -154,8 +171,8 @@ impl fmt::Display for Status {
 pub struct FileResult {
     /// The file as given, or as found below a folder that was given.
     pub file: PathBuf,
-    /// Its judged connections, or why it could not be used.
-    pub outcome: Result<Vec<Judged>, CheckError>,
+    /// Its judged connections and notes, or why it could not be used.
+    pub outcome: Result<CheckedFile, CheckError>,
 }
 
 impl FileResult {
@@ -163,7 +180,7 @@ impl FileResult {
     pub fn status(&self) -> Status {
         match &self.outcome {
             Err(_) => Status::Unusable,
-            Ok(items) if Judged::all_passed(items) => Status::Pass,
+            Ok(checked) if Judged::all_passed(&checked.connections) => Status::Pass,
             Ok(_) => Status::Fail,
         }
     }
@@ -174,7 +191,7 @@ impl FileResult {
     pub fn reason(&self) -> Option<String> {
         let items = match &self.outcome {
             Err(e) => return Some(e.to_string()),
-            Ok(items) => items,
+            Ok(checked) => &checked.connections,
         };
         let (i, check) = items
             .iter()
@@ -202,6 +219,16 @@ pub struct Grades {
     /// Sentences about the input that change no grade: a file given twice
     /// and checked once, a symbolic link loop not followed.
     pub notes: Vec<String>,
+}
+
+impl FileResult {
+    /// The notes on frames of this file that could not be used.
+    pub fn notes(&self) -> &[String] {
+        match &self.outcome {
+            Ok(checked) => &checked.notes,
+            Err(_) => &[],
+        }
+    }
 }
 
 impl Grades {
@@ -314,7 +341,10 @@ pub(crate) mod tests {
 
     /// A passing file, a failing one (the seed's RST) and an unusable one.
     pub fn three_files() -> Grades {
-        let judged = |segs| Judged::all(group(segs, None), &Expectations::default());
+        let judged = |segs| CheckedFile {
+            connections: Judged::all(group(segs, None), &Expectations::default()),
+            notes: vec![],
+        };
         let rst = seed_client_reset();
         Grades {
             files: vec![
@@ -331,6 +361,7 @@ pub(crate) mod tests {
                     outcome: Err(CheckError::NoTcp {
                         path: "subs/carol/lab.pcapng".into(),
                         packets: 41,
+                        first_note: None,
                     }),
                 },
             ],
@@ -378,7 +409,10 @@ pub(crate) mod tests {
         items.extend(failing);
         let r = FileResult {
             file: "x".into(),
-            outcome: Ok(items),
+            outcome: Ok(CheckedFile {
+                connections: items,
+                notes: vec![],
+            }),
         };
         let why = r.reason().unwrap();
         assert!(why.starts_with("connection 2 of 2: termination:"), "{why}");

@@ -54,7 +54,7 @@ pub fn write_pictures(dir: &Path, grades: &Grades) -> io::Result<Vec<PathBuf>> {
     let usable: Vec<_> = grades
         .files
         .iter()
-        .filter_map(|f| f.outcome.as_ref().ok().map(|items| (f, items)))
+        .filter_map(|f| f.outcome.as_ref().ok().map(|c| (f, &c.connections)))
         .collect();
     let paths: Vec<&Path> = usable.iter().map(|(f, _)| f.file.as_path()).collect();
     let mut written = Vec::new();

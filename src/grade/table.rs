@@ -27,7 +27,7 @@ pub fn write_text(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
     for (i, f) in grades.files.iter().enumerate() {
         writeln!(out, "file {} of {n}: {}", i + 1, f.file.display())?;
         match &f.outcome {
-            Ok(items) => text::write_text(out, items)?,
+            Ok(checked) => text::write_text(out, &checked.connections, &checked.notes)?,
             Err(e) => writeln!(out, "UNUSABLE {e}")?,
         }
         writeln!(out)?;
@@ -87,7 +87,7 @@ fn row(f: &FileResult) -> [String; 7] {
         None => f.status().to_string(),
     };
     let items = match &f.outcome {
-        Ok(items) => items,
+        Ok(checked) => &checked.connections,
         Err(_) => {
             let dash = || "-".to_owned();
             return [file, dash(), dash(), dash(), dash(), dash(), result];

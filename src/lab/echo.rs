@@ -99,7 +99,7 @@ fn is_reset(e: &std::io::Error) -> bool {
 /// The client's part on a connected stream.
 pub(crate) async fn client_on(
     stream: TcpStream,
-    payloads: &[usize],
+    payloads: &[u64],
     style: ClientStyle,
 ) -> Result<SocketAddr, LabError> {
     let local = stream
@@ -113,10 +113,10 @@ pub(crate) async fn client_on(
     let mut echo = Vec::new();
     for (i, &n) in payloads.iter().enumerate() {
         out.clear();
-        out.resize(n.min(CHUNK), b'A' + (i % 26) as u8);
+        out.resize(chunk_for(n), b'A' + (i % 26) as u8);
         match style {
             ClientStyle::Full => {
-                echo.resize(n.min(CHUNK), 0);
+                echo.resize(chunk_for(n), 0);
                 let (w, r) = tokio::join!(send(&mut wr, &out, n), receive(&mut rd, &mut echo, n));
                 w.map_err(io("sending a message"))?;
                 r.map_err(io("reading the echo"))?;
@@ -137,17 +137,27 @@ pub(crate) async fn client_on(
 /// The most bytes a peer holds of one message at a time.
 const CHUNK: usize = 1 << 20;
 
+/// The buffer for a message of `n` bytes: all of it, up to [`CHUNK`].
+fn chunk_for(n: u64) -> usize {
+    usize::try_from(n).map_or(CHUNK, |n| n.min(CHUNK))
+}
+
+/// Bytes to move next: what is left, up to a buffer of `buf_len`.
+fn next_piece(left: u64, buf_len: usize) -> usize {
+    usize::try_from(left).map_or(buf_len, |l| l.min(buf_len))
+}
+
 /// Writes `n` bytes, `chunk` (at most [`CHUNK`] long) again and again.
 async fn send(
     wr: &mut tokio::net::tcp::OwnedWriteHalf,
     chunk: &[u8],
-    n: usize,
+    n: u64,
 ) -> std::io::Result<()> {
     let mut left = n;
     while left > 0 {
-        let k = left.min(chunk.len());
+        let k = next_piece(left, chunk.len());
         wr.write_all(&chunk[..k]).await?;
-        left -= k;
+        left -= k as u64;
     }
     Ok(())
 }
@@ -156,13 +166,13 @@ async fn send(
 async fn receive(
     rd: &mut tokio::net::tcp::OwnedReadHalf,
     buf: &mut [u8],
-    n: usize,
+    n: u64,
 ) -> std::io::Result<()> {
     let mut left = n;
     while left > 0 {
-        let k = left.min(buf.len());
+        let k = next_piece(left, buf.len());
         rd.read_exact(&mut buf[..k]).await?;
-        left -= k;
+        left -= k as u64;
     }
     Ok(())
 }

@@ -71,7 +71,7 @@ pub enum ClientStyle {
 /// A lab to run. Build it with the setters, then [`Lab::run`].
 #[derive(Clone, Debug)]
 pub struct Lab {
-    payloads: Vec<usize>,
+    payloads: Vec<u64>,
     close: ServerClose,
     client: ClientStyle,
     bind: SocketAddr,
@@ -104,7 +104,7 @@ impl Lab {
     }
 
     /// The client's messages, in bytes, in order.
-    pub fn payloads(mut self, sizes: impl IntoIterator<Item = usize>) -> Lab {
+    pub fn payloads(mut self, sizes: impl IntoIterator<Item = u64>) -> Lab {
         self.payloads = sizes.into_iter().collect();
         self
     }
@@ -169,7 +169,7 @@ impl Lab {
         self.expect.clone().unwrap_or_else(|| Expectations {
             close: CloseExpectation::Orderly,
             messages: match self.client {
-                ClientStyle::Full => Some(self.payloads.iter().map(|&n| n as u64).collect()),
+                ClientStyle::Full => Some(self.payloads.clone()),
                 ClientStyle::Seed => None,
             },
             ..Expectations::default()

@@ -30,9 +30,11 @@
 //!         ],
 //!         "duplicate_acks": 0,
 //!         "sack_segments": 0
-//!       }
+//!       },
+//!       "tunnel": null
 //!     }
-//!   ]
+//!   ],
+//!   "notes": []
 //! }
 //! ```
 //!
@@ -47,6 +49,15 @@
 //! - `transfer.retransmissions[].kind`: `fast` (after the peer's duplicate
 //!   ACKs) or `timeout` (a timer: RTO or tail loss probe); `after` is seconds
 //!   since the first transmission (frame `original_frame`).
+//! - `tunnel`: `null`, or how the connection was carried inside other
+//!   packets: `{ "kind": "vxlan", "outer": ["10.1.200.131", "10.1.1.172"] }`
+//!   (`kind`: `gre`, `vxlan`, `geneve`, `gtp`, `teredo`, `ayiya`,
+//!   `ip_in_ip`, `6in4`, `4in6`, `6in6` or `other`; `outer`: the enclosing
+//!   IP header's addresses, the client's side first); `client` and `server`
+//!   are the innermost addresses.
+//! - `notes` (top level): frames tcplab could not use, or used in part, one
+//!   sentence each (`frame 17: the TCP header length is 16 bytes, below the
+//!   minimum of 20: not judged ...`); the rest of the capture is judged.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +65,7 @@ use crate::connection::Role;
 use crate::net::link::LinkRun;
 use crate::transfer::Transfer;
 use crate::verdict::{CheckOutcome, Judged, LadderComparison, TerminationKind};
+use crate::wire::{Tunnel, TunnelKind};
 
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,6 +79,9 @@ pub struct JsonReport {
     /// The link a lab ran over (`tcplab run --link`), absent on loopback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkRun>,
+    /// Frames that could not be used, or were used in part, one sentence each.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// One connection in the JSON report.
@@ -103,6 +118,27 @@ pub struct JsonConnection {
     /// The connection side by side with the expected ladder (`--expect-ladder`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ladder: Option<LadderComparison>,
+    /// How the connection was carried inside other packets, if it was.
+    #[serde(default)]
+    pub tunnel: Option<JsonTunnel>,
+}
+
+/// `tunnel` in the JSON report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonTunnel {
+    /// The kind of tunnel: `vxlan`, `gre`, ...
+    pub kind: TunnelKind,
+    /// The enclosing IP header's addresses, the client's side first.
+    pub outer: [String; 2],
+}
+
+impl From<Tunnel> for JsonTunnel {
+    fn from(t: Tunnel) -> JsonTunnel {
+        JsonTunnel {
+            kind: t.kind,
+            outer: [t.outer_src.to_string(), t.outer_dst.to_string()],
+        }
+    }
 }
 
 /// `handshake` in the JSON report.
@@ -120,7 +156,7 @@ pub struct JsonFirstData {
     /// Payload length of the client's first data segment.
     pub len: Option<u32>,
     /// Relative ack of the server's acknowledgment of it.
-    pub ack: Option<u32>,
+    pub ack: Option<u64>,
 }
 
 /// `termination` in the JSON report.
@@ -142,6 +178,7 @@ impl JsonReport {
             passed: items.iter().all(|j| j.verdict.passed()),
             connections: items.iter().map(JsonConnection::new).collect(),
             link: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -176,6 +213,7 @@ impl JsonConnection {
             diagnosis: j.verdict.diagnosis(),
             transfer: f.transfer.clone(),
             ladder: j.verdict.ladder.clone(),
+            tunnel: j.connection.tunnel().map(JsonTunnel::from),
         }
     }
 }
@@ -213,6 +251,8 @@ mod tests {
         assert_eq!(c["retransmissions"], 0);
         assert_eq!(c["history"], "ShADadFf");
         assert_eq!(c["passed"], true);
+        assert_eq!(c["tunnel"], serde_json::Value::Null);
+        assert_eq!(v["notes"], serde_json::json!([]));
     }
 
     #[test]
@@ -222,6 +262,11 @@ mod tests {
         report.link = Some(LinkRun {
             description: "veth".to_owned(),
             dropped: (1, 0),
+        });
+        report.notes = vec!["frame 17: bad TCP options".to_owned()];
+        report.connections[0].tunnel = Some(JsonTunnel {
+            kind: TunnelKind::Vxlan,
+            outer: ["10.1.200.131".to_owned(), "10.1.1.172".to_owned()],
         });
         let mut buf = Vec::new();
         report.write(&mut buf).unwrap();

@@ -576,7 +576,7 @@ mod tests {
     use super::*;
     use crate::connection::group;
     use crate::report::assert_well_formed;
-    use crate::testing::{four_segment, lab};
+    use crate::testing::{four_segment, lab, resend};
     use crate::verdict::Expectations;
     use crate::wire::Flags;
 
@@ -717,8 +717,7 @@ mod tests {
 
     #[test]
     fn a_failed_check_and_a_retransmission_are_red() {
-        let mut segs = four_segment();
-        segs[7].analysis.retransmission = true;
+        let segs = resend(four_segment(), 7);
         let conn = group(segs, None).remove(0);
         let verdict = Verdict::judge(
             &conn,

@@ -8,14 +8,18 @@ use crate::connection::Role;
 use crate::transfer::{RetransmissionKind, Transfer};
 use crate::verdict::Judged;
 
-/// Writes the text report for judged connections.
-pub fn write_text(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
+/// Writes the text report for judged connections, and `notes` on frames
+/// that could not be used (`note: frame 17: ...`) before the result line.
+pub fn write_text(out: &mut dyn Write, items: &[Judged], notes: &[String]) -> io::Result<()> {
     for (i, j) in items.iter().enumerate() {
         let (c, v) = (&j.connection, &j.verdict);
         let f = &v.findings;
         writeln!(out, "connection {} of {}", i + 1, items.len())?;
         write!(out, "{c}")?;
         writeln!(out)?;
+        if let Some(t) = c.tunnel() {
+            writeln!(out, "tunnelled:       {t}")?;
+        }
         writeln!(out, "history:         {}", f.history)?;
         writeln!(
             out,
@@ -35,6 +39,9 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
             writeln!(out, "diagnosis: {d}")?;
         }
         writeln!(out, "{}\n", if v.passed() { "PASS" } else { "FAIL" })?;
+    }
+    for note in notes {
+        writeln!(out, "note: {note}")?;
     }
     let failed = items.iter().filter(|j| !j.verdict.passed()).count();
     writeln!(

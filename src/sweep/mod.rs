@@ -67,7 +67,7 @@ impl Default for SweepConfig {
 impl SweepConfig {
     fn lab(&self, size: u64) -> crate::lab::Lab {
         let mut lab = crate::lab::Lab::new()
-            .payloads(std::iter::repeat_n(size as usize, self.messages as usize))
+            .payloads((0..self.messages).map(|_| size))
             .close(self.close)
             .capture(self.capture.clone());
         if let Some(link) = &self.link {

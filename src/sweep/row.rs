@@ -51,7 +51,6 @@ impl SweepRow {
             .iter()
             .filter(|s| s.from == Role::Server)
             .filter_map(|s| s.ack)
-            .map(u64::from)
             .filter(|&a| a <= data_end)
             .max()
             .unwrap_or(0);

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::{Check, CheckOutcome, Expectations, Findings};
 use crate::connection::{Connection, Role};
-use crate::wire::seq::seq_ge;
 
 /// The client's first data segment and the server's acknowledgment of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,9 +15,9 @@ pub struct FirstData {
     /// Payload length.
     pub len: u32,
     /// Relative sequence number (1 after a normal handshake).
-    pub seq: u32,
+    pub seq: u64,
     /// Relative ack of the first server segment that covers it; `None` if never acknowledged.
-    pub ack: Option<u32>,
+    pub ack: Option<u64>,
     /// Frame of the data segment.
     pub frame: u64,
     /// Frame of the acknowledging segment.
@@ -35,10 +34,10 @@ pub fn first_data(conn: &Connection) -> Option<FirstData> {
         .iter()
         .enumerate()
         .find(|(_, s)| s.from == Role::Client && s.segment.len > 0 && !s.is_retransmission())?;
-    let end = data.seq.wrapping_add(data.segment.len);
+    let end = data.seq + u64::from(data.segment.len);
     let acker = conn.steps[i + 1..]
         .iter()
-        .find(|s| s.from == Role::Server && s.ack.is_some_and(|a| seq_ge(a, end)));
+        .find(|s| s.from == Role::Server && s.ack.is_some_and(|a| a >= end));
     Some(FirstData {
         len: data.segment.len,
         seq: data.seq,
@@ -54,20 +53,14 @@ pub fn all_acked(conn: &Connection, role: Role) -> bool {
     let Some(end) = conn
         .originals()
         .filter(|s| s.from == role && s.segment.len > 0)
-        .map(|s| s.seq.wrapping_add(s.segment.len))
-        .max_by(|a, b| {
-            if seq_ge(*a, *b) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Less
-            }
-        })
+        .map(|s| s.seq + u64::from(s.segment.len))
+        .max()
     else {
         return true;
     };
     conn.steps
         .iter()
-        .any(|s| s.from == role.peer() && s.ack.is_some_and(|a| seq_ge(a, end)))
+        .any(|s| s.from == role.peer() && s.ack.is_some_and(|a| a >= end))
 }
 
 /// The `data_acknowledged` check.
@@ -92,7 +85,7 @@ pub(super) fn data_check(f: &Findings, expect: &Expectations) -> CheckOutcome {
             }
         };
     };
-    let end = first.seq.wrapping_add(first.len);
+    let end = first.seq + u64::from(first.len);
     let Some(ack) = first.ack else {
         return fail(format!(
             "the server never acknowledged the client's first {} bytes (Seq={}, frame {})",
@@ -108,12 +101,11 @@ pub(super) fn data_check(f: &Findings, expect: &Expectations) -> CheckOutcome {
         }
     }
     if let Some(messages) = &expect.messages {
-        let mut total: u64 = 1;
+        let mut boundary: u64 = 1;
         for (i, &n) in messages.iter().enumerate() {
-            total += n;
-            let boundary = total as u32;
+            boundary += n;
             // An ack past the client's data acknowledges its FIN, not a message.
-            if total > 1 + f.client_bytes || !f.server_acks.contains(&boundary) {
+            if boundary > 1 + f.client_bytes || !f.server_acks.contains(&boundary) {
                 return fail(format!(
                     "the server never sent Ack={boundary}, the end of message {} ({n} bytes); its acks were {:?}",
                     i + 1,

@@ -24,7 +24,7 @@ impl Verdict {
         }
         if f.retransmissions > 0 {
             out.push(format!(
-                "{} segment(s) were retransmitted (sent twice on the capture, or marked by Wireshark): the network lost or delayed them, or the capture missed the originals",
+                "{} segment(s) were retransmitted (sent twice on the capture, or what Wireshark calls a retransmission): the network lost or delayed them, or the capture missed the originals",
                 f.retransmissions
             ));
         }

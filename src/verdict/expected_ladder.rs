@@ -378,12 +378,14 @@ impl Pattern {
         let check = |want: Option<Value>, seen: Option<u64>| want.is_none_or(|w| w.matches(seen));
         step.from == self.from
             && seg.flags == self.flags
-            && check(self.seq, Some(u64::from(step.seq)))
-            && check(self.ack, step.ack.map(u64::from))
+            && check(self.seq, Some(step.seq))
+            && check(self.ack, step.ack)
             && check(self.len, Some(u64::from(seg.len)))
             && check(
                 self.win,
-                Some(u64::from(seg.window_scaled.unwrap_or(seg.window))),
+                Some(u64::from(
+                    seg.window_scaled.unwrap_or(u32::from(seg.window)),
+                )),
             )
             && check(self.mss, seg.options.mss.map(u64::from))
     }

@@ -50,10 +50,11 @@ pub struct Findings {
     /// Whether the client acknowledged every byte the server sent.
     pub server_data_acked: bool,
     /// Every distinct relative ack the server sent, in order.
-    pub server_acks: Vec<u32>,
+    pub server_acks: Vec<u64>,
     /// How it ended.
     pub termination: Termination,
-    /// Retransmitted segments (seen twice on the capture, or marked by Wireshark).
+    /// Retransmitted segments (seen twice on the capture, or what Wireshark
+    /// would call a retransmission).
     pub retransmissions: usize,
     /// Zeek's history string.
     pub history: String,
@@ -107,7 +108,7 @@ pub struct Expectations {
     pub messages: Option<Vec<u64>>,
     /// The relative ack the server must use for the client's first data
     /// segment (480 after 479 bytes in the seed).
-    pub first_data_ack: Option<u32>,
+    pub first_data_ack: Option<u64>,
     /// The sizes of the client's messages, in order, as
     /// [`Transfer::message_sizes`] reads them off the wire (`--expect-payload`).
     pub client_messages: Option<Vec<u64>>,
@@ -357,7 +358,7 @@ debug_as_display!(VerdictError);
 mod tests {
     use super::*;
     use crate::connection::group;
-    use crate::testing::{four_segment, lab, seg};
+    use crate::testing::{four_segment, lab, resend, seg};
     use crate::transfer::Transfer;
     use crate::wire::{Flags, Segment};
     use Role::{Client as C, Server as S};
@@ -454,7 +455,6 @@ mod tests {
         let mut segs = four_segment();
         let mut again = segs[9].clone();
         again.frame = 99;
-        again.analysis.retransmission = true;
         segs.insert(10, again);
         for (i, s) in segs.iter_mut().enumerate() {
             s.frame = i as u64 + 1;
@@ -472,10 +472,7 @@ mod tests {
     }
 
     fn v_segs_with_retransmission() -> Vec<Segment> {
-        let mut segs = four_segment();
-        segs[3].analysis.retransmission = true;
-        segs.insert(3, four_segment()[3].clone());
-        segs
+        resend(four_segment(), 3)
     }
 
     #[test]
@@ -490,7 +487,7 @@ mod tests {
     // ---- handshake ----
 
     #[rstest]
-    #[case::synack_wrong_ack(2, |s: &mut Segment| s.ack_raw = s.ack_raw.wrapping_add(1), "not the client's ISN+1")]
+    #[case::synack_wrong_ack(2, |s: &mut Segment| s.ack_raw += 1, "not the client's ISN+1")]
     #[case::third_is_not_ack(3, |s: &mut Segment| s.flags = Flags::RST, "not the client's ACK")]
     #[case::no_syn(1, |s: &mut Segment| s.flags = Flags::ACK, "mid-connection")]
     fn broken_handshakes_are_named(

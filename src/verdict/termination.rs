@@ -8,7 +8,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{Connection, Role, Step};
-use crate::wire::seq::seq_ge;
 
 /// How a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -148,16 +147,16 @@ pub fn termination(conn: &Connection) -> Termination {
     let final_ack = steps.iter().find(|s| {
         s.from == a.from
             && s.segment.frame > b.segment.frame
-            && s.ack.is_some_and(|x| seq_ge(x, b_fin_end))
+            && s.ack.is_some_and(|x| x >= b_fin_end)
     });
-    let simultaneous = !b.ack.is_some_and(|x| seq_ge(x, a_fin_end));
+    let simultaneous = b.ack.is_none_or(|x| x < a_fin_end);
     if simultaneous {
         let b_acked = steps
             .iter()
-            .any(|s| s.from == a.from && s.ack.is_some_and(|x| seq_ge(x, b_fin_end)));
+            .any(|s| s.from == a.from && s.ack.is_some_and(|x| x >= b_fin_end));
         let a_acked = steps
             .iter()
-            .any(|s| s.from == b.from && s.ack.is_some_and(|x| seq_ge(x, a_fin_end)));
+            .any(|s| s.from == b.from && s.ack.is_some_and(|x| x >= a_fin_end));
         let kind = if a_acked && b_acked {
             TerminationKind::Simultaneous
         } else {
@@ -178,7 +177,7 @@ pub fn termination(conn: &Connection) -> Termination {
         s.from == b.from
             && s.segment.frame > a.segment.frame
             && s.segment.frame < b.segment.frame
-            && s.ack.is_some_and(|x| seq_ge(x, a_fin_end))
+            && s.ack.is_some_and(|x| x >= a_fin_end)
     });
     let Some(final_ack) = final_ack else {
         return result(

@@ -2,6 +2,8 @@
 //! Each test binary compiles this module and uses some of it.
 #![allow(dead_code)]
 
+pub mod pcap;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
