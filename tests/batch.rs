@@ -449,7 +449,7 @@ fn the_expected_payload_check_says_expected_and_seen() {
         s(&fixture("three-segment.pcapng")),
         "--json",
         "--expect-payload",
-        "1859",
+        "479,1381",
     ]);
     assert_eq!(code, 1);
     for f in v["files"].as_array().unwrap() {
@@ -461,7 +461,7 @@ fn the_expected_payload_check_says_expected_and_seen() {
         assert_eq!(c["passed"], false);
         assert_eq!(
             c["why"],
-            "expected client messages of [1859] bytes, saw [479, 1380]"
+            "expected client messages of [479, 1381] bytes, but the server never sent Ack=1861, the end of message 2 (1381 bytes); its acks were [1, 480, 1860, 1861]; on the wire the client's messages were [479, 1380]"
         );
     }
 }

@@ -41,7 +41,7 @@ fn a_transfer_past_4_gib_has_no_false_retransmission() {
     let judged = Judged::new(
         conn,
         &Expectations {
-            messages: Some(vec![BYTES]),
+            client_messages: Some(vec![BYTES]),
             ..Expectations::default()
         },
     );

@@ -94,7 +94,7 @@ proptest! {
             let _ = c.to_string();
             let _ = c.is_over();
             for close in [CloseExpectation::Orderly, CloseExpectation::Exactly(TerminationKind::FourSegment)] {
-                let expect = Expectations { close, no_retransmissions: true, messages: Some(vec![479, 1380]), first_data_ack: Some(480), ..Default::default() };
+                let expect = Expectations { close, no_retransmissions: true, client_messages: Some(vec![479, 1380]), first_data_ack: Some(480), ..Default::default() };
                 let _ = Judged::new(c.clone(), &expect).ensure();
             }
         }

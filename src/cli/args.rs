@@ -101,7 +101,7 @@ pub(crate) enum ExpectArg {
 
 impl ReportArgs {
     /// The expectations these options ask for; reads the `--expect-ladder` file.
-    pub(crate) fn expectations(&self, messages: Option<Vec<u64>>) -> anyhow::Result<Expectations> {
+    pub(crate) fn expectations(&self) -> anyhow::Result<Expectations> {
         let ladder = match &self.expect_ladder {
             Some(path) => Some(ExpectedLadder::read(path)?),
             None => None,
@@ -117,7 +117,6 @@ impl ReportArgs {
                 }
             },
             no_retransmissions: self.expect.contains(&ExpectArg::NoRetransmissions),
-            messages,
             first_data_ack: None,
             client_messages: self.expect_payload.clone(),
             ladder,

@@ -10,7 +10,7 @@ use super::args::CheckArgs;
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, output, progress_bar};
 
 pub(crate) fn check(a: CheckArgs) -> Result<u8> {
-    let expect = a.report.expectations(None)?;
+    let expect = a.report.expectations()?;
     // One file: the single-file report.
     if let [file] = a.paths.as_slice() {
         if !file.is_dir() {

@@ -35,9 +35,7 @@ pub(crate) async fn run(a: RunArgs) -> Result<u8> {
         }
         lab = lab.link(link);
     }
-    // The lab knows which message plan its client makes checkable.
-    let messages = lab.expectations().messages;
-    let lab = lab.expect(a.report.expectations(messages)?);
+    let lab = lab.expect(a.report.expectations()?);
     let interrupt = Interrupt::listen()?;
     let run = match lab.run_until(interrupt.clone().wait()).await {
         Err(e @ LabError::Interrupted { .. }) => {

@@ -29,7 +29,7 @@ pub(crate) async fn watch(a: WatchArgs) -> Result<u8> {
     let watch = Watch::port(a.port)
         .capture(config)
         .timeout(timeout)
-        .expect(a.report.expectations(None)?);
+        .expect(a.report.expectations()?);
     let interrupt = Interrupt::listen()?;
     // Why the watch did not end as it should: exit code 2.
     let mut trouble = None;

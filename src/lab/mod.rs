@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use crate::capture::{CaptureError, LiveCapture, LiveConfig, Session, TcpFilter};
 use crate::connection::Connection;
 use crate::net::link::{LinkConfig, LinkError, LinkRun, VethLink};
-use crate::verdict::{CloseExpectation, Expectations, Judged, TerminationKind};
+use crate::verdict::{Expectations, Judged, TerminationKind};
 
 pub mod close;
 pub mod echo;
@@ -157,23 +157,24 @@ impl Lab {
         self
     }
 
-    /// Replace the lab's expectations (see [`Lab::expectations`]).
+    /// Replace the lab's expectations (see [`Lab::expectations`]); left
+    /// unset, the client's messages are the lab's payload plan.
     pub fn expect(mut self, expect: Expectations) -> Lab {
         self.expect = Some(expect);
         self
     }
 
-    /// What the verdict checks: by default the lab sheet (handshake; every
-    /// message acknowledged exactly; an orderly close).
+    /// What the verdict checks: by default the lab sheet (the handshake,
+    /// the data acknowledged, every message of the payload plan acknowledged
+    /// at its end, an orderly close).
     pub fn expectations(&self) -> Expectations {
-        self.expect.clone().unwrap_or_else(|| Expectations {
-            close: CloseExpectation::Orderly,
-            messages: match self.client {
-                ClientStyle::Full => Some(self.payloads.clone()),
-                ClientStyle::Seed => None,
-            },
-            ..Expectations::default()
-        })
+        let mut expect = self.expect.clone().unwrap_or_default();
+        // The lab knows its client's messages (the seed's client, which
+        // reads once and resets, never finishes its plan).
+        if expect.client_messages.is_none() && self.client == ClientStyle::Full {
+            expect.client_messages = Some(self.payloads.clone());
+        }
+        expect
     }
 
     /// Runs the lab: binds the server, starts the capture and proves it
