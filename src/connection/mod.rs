@@ -90,13 +90,22 @@ impl Step {
     }
 }
 
+/// A relative number of a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Number {
+    /// The sequence number.
+    Seq,
+    /// The acknowledgment number.
+    Ack,
+}
+
 /// A disagreement between tcplab's relative numbers and tshark's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
     /// The frame concerned.
     pub frame: u64,
-    /// `seq` or `ack`.
-    pub field: &'static str,
+    /// Which number.
+    pub field: Number,
     /// tcplab's value, which does not wrap.
     pub ours: u64,
     /// tshark's value, which wraps at 2^32.
@@ -344,7 +353,7 @@ impl Connection {
                 if !same(s.seq, t) {
                     out.push(Mismatch {
                         frame: s.segment.frame,
-                        field: "seq",
+                        field: Number::Seq,
                         ours: s.seq,
                         tshark: t,
                     });
@@ -354,7 +363,7 @@ impl Connection {
                 if !same(ours, t) {
                     out.push(Mismatch {
                         frame: s.segment.frame,
-                        field: "ack",
+                        field: Number::Ack,
                         ours,
                         tshark: t,
                     });
@@ -439,7 +448,7 @@ mod tests {
             c.relative_mismatches(),
             vec![Mismatch {
                 frame: 5,
-                field: "ack",
+                field: Number::Ack,
                 ours: 480,
                 tshark: 481
             }]
