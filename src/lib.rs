@@ -15,6 +15,8 @@
 //!
 //! The layers, from the wire up; each imports only from those above it in
 //! this list:
+//! - [`fsx`]: output files written all or nothing, never through a link,
+//!   and file names shown safely (the bottom layer, beside `sys`);
 //! - [`wire`]: one TCP segment from tshark's fields (flags, numbers, options);
 //! - [`process`]: child processes that never outlive tcplab;
 //! - [`net`]: anonymous network namespaces and the veth link;
@@ -34,6 +36,7 @@
 
 pub mod capture;
 pub mod connection;
+pub mod fsx;
 pub mod grade;
 pub mod lab;
 pub mod net;
