@@ -17,10 +17,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
         if !file.is_dir() {
             let outcome = grade::check_file(file, a.port, &expect);
             let mut grades = Grades {
-                files: vec![FileResult {
-                    file: file.clone(),
-                    outcome,
-                }],
+                files: vec![FileResult::new(file.clone(), outcome)],
                 notes: vec![],
             };
             write_grade_files(&a, &grades)?;
