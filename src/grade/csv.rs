@@ -5,14 +5,17 @@
 //! file's error sentence, empty for a pass; `same_as` lists the other
 //! hand-ins that are the same capture (`same file as x; same content as
 //! y, z`). File names are escaped as [`crate::fsx::shown`] does. Fields
-//! holding a comma, a quote or a line break are quoted (RFC 4180).
+//! holding a comma, a quote or a line break are quoted (RFC 4180), and a
+//! cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+//! gets a leading `'`, so that no spreadsheet evaluates it as a formula
+//! (OWASP's advice against CSV injection).
 
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Grades, Status};
-use crate::fsx::shown;
+use crate::fsx::{csv_cell, shown};
 use crate::verdict::Judged;
 
 /// The header row.
@@ -52,6 +55,25 @@ pub struct GradeRow {
     pub same_as: String,
 }
 
+impl GradeRow {
+    /// The row with every text cell guarded by [`csv_cell`].
+    fn guarded(self) -> GradeRow {
+        let g = |s: String| csv_cell(&s).into_owned();
+        GradeRow {
+            file: g(self.file),
+            client: g(self.client),
+            server: g(self.server),
+            termination: g(self.termination),
+            initiator: g(self.initiator),
+            history: g(self.history),
+            result: g(self.result),
+            reason: g(self.reason),
+            same_as: g(self.same_as),
+            ..self
+        }
+    }
+}
+
 /// Writes the header and the rows.
 pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
@@ -76,7 +98,7 @@ pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
                 .collect(),
         };
         for row in rows {
-            w.serialize(row).map_err(io::Error::other)?;
+            w.serialize(row.guarded()).map_err(io::Error::other)?;
         }
     }
     if grades.files.is_empty() {
