@@ -15,7 +15,7 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
         close: a.close.server_close(),
         jobs: a.jobs,
         isolated: a.isolated,
-        link: a.link.config(),
+        link: a.link.config()?,
         ..SweepConfig::default()
     };
     let bar = progress_bar(config.sizes.len(), "labs");
