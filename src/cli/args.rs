@@ -232,7 +232,7 @@ pub(crate) enum ClientArg {
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
-    /// Port on 127.0.0.1.
+    /// Port on 127.0.0.1 (0: any free port, printed once bound).
     #[arg(long, default_value_t = 8000)]
     pub(crate) port: u16,
     /// Milliseconds to wait after the client's FIN before closing (0: at once, three segments on Linux).
