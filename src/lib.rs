@@ -15,6 +15,8 @@
 //!
 //! The layers, from the wire up; each imports only from those above it in
 //! this list:
+//! - [`fsx`]: output files written all or nothing, never through a link,
+//!   and file names shown safely (the bottom layer, beside `sys`);
 //! - [`wire`]: one packet from tshark's one-dot fields: a TCP segment (flags,
 //!   sequence numbers, options, tunnel), a malformed header, a datagram;
 //! - [`process`]: child processes that never outlive tcplab;
@@ -49,6 +51,7 @@ macro_rules! debug_as_display {
 
 pub mod capture;
 pub mod connection;
+pub mod fsx;
 pub mod grade;
 pub mod lab;
 pub mod net;

@@ -54,7 +54,7 @@ struct Want {
     kinds: &'static [&'static str],
 }
 
-const WANT: [Want; 11] = [
+const WANT: [Want; 12] = [
     Want {
         file: "alice/lab.pcapng",
         passed: true,
@@ -108,6 +108,12 @@ const WANT: [Want; 11] = [
         passed: false,
         error: Some("is a symbolic link loop"),
         kinds: &[],
+    },
+    Want {
+        file: "judy/copy.pcapng",
+        passed: true,
+        error: None,
+        kinds: &["four_segment"],
     },
     Want {
         file: "judy/lab.cap",
@@ -204,7 +210,7 @@ fn a_folder_of_hand_ins_is_graded_file_by_file() {
                 s(r)
             ),
             format!(
-                "`{}` is the same file as `{}`: checked once",
+                "`{}` is the same file as `{}`: checked once, each keeps its row",
                 s(&r.join("judy/copy.pcapng")),
                 s(&r.join("alice/lab.pcapng"))
             ),
@@ -259,7 +265,8 @@ fn csv_has_a_row_per_connection_and_per_unusable_file() {
             "retransmissions",
             "history",
             "result",
-            "reason"
+            "reason",
+            "same_as"
         ]
     );
     let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
@@ -295,6 +302,7 @@ fn csv_has_a_row_per_connection_and_per_unusable_file() {
             t("grace/lab.pcap", "", "", "UNUSABLE"),
             t("heidi/lab.pcapng", "", "", "UNUSABLE"),
             t("ivan/lab.pcapng", "", "", "UNUSABLE"),
+            t("judy/copy.pcapng", "1", "four_segment", "PASS"),
             t("judy/lab.cap", "1", "four_segment", "PASS"),
             t("oscar/lab.pcap", "", "", "UNUSABLE"),
         ]
@@ -315,10 +323,18 @@ fn csv_has_a_row_per_connection_and_per_unusable_file() {
         "{:?}",
         rows[5]
     );
+    assert_eq!(
+        rows[10][col("same_as")],
+        format!("same file as {}", s(&r.join("alice/lab.pcapng")))
+    );
+    assert_eq!(
+        alice[col("same_as")],
+        format!("same file as {}", s(&r.join("judy/copy.pcapng")))
+    );
     assert!(
-        rows[10][col("client")].starts_with("[::1]:"),
+        rows[11][col("client")].starts_with("[::1]:"),
         "{:?}",
-        rows[10]
+        rows[11]
     );
 }
 
@@ -334,25 +350,26 @@ fn text_shows_a_block_per_file_then_the_summary_table() {
             .unwrap_or_else(|| panic!("no {needle:?} in {out}"))
     };
     let first = at(&format!(
-        "file 1 of 11: {}\nconnection 1 of 1\n",
-        s(&r.join("alice/lab.pcapng"))
+        "file 1 of 12: {}\nthe same capture: same file as {} (checked once)\nconnection 1 of 1\n",
+        s(&r.join("alice/lab.pcapng")),
+        s(&r.join("judy/copy.pcapng"))
     ));
-    let bob = at(&format!("file 2 of 11: {}\n", s(&r.join("bob/lab.pcapng"))));
+    let bob = at(&format!("file 2 of 12: {}\n", s(&r.join("bob/lab.pcapng"))));
     assert!(first < bob);
     assert!(out[bob..].starts_with(&format!(
-        "file 2 of 11: {}\nconnection 1 of 1\n",
+        "file 2 of 12: {}\nconnection 1 of 1\n",
         s(&r.join("bob/lab.pcapng"))
     )));
     assert!(out.contains("diagnosis: the client sent RST"), "{out}");
     at(&format!(
-        "file 6 of 11: {0}\nUNUSABLE `{0}` is empty",
+        "file 6 of 12: {0}\nUNUSABLE `{0}` is empty",
         s(&r.join("frank/lab.pcapng"))
     ));
     // The table: the --table file is the end of the report.
     let table = std::fs::read_to_string(table.path()).unwrap();
     assert!(out.ends_with(&format!("\n{table}")), "{out}\n---\n{table}");
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 13, "{table}");
+    assert_eq!(lines.len(), 14, "{table}");
     let header: Vec<&str> = lines[0]
         .split("  ")
         .filter(|c| !c.is_empty())
@@ -373,7 +390,18 @@ fn text_shows_a_block_per_file_then_the_summary_table() {
     let row = |i: usize| -> Vec<&str> { lines[i].split_whitespace().collect() };
     assert_eq!(
         row(1)[1..],
-        ["1", "ok", "479/480", "four_segment", "0", "PASS"]
+        [
+            "1",
+            "ok",
+            "479/480",
+            "four_segment",
+            "0",
+            "PASS",
+            "(same",
+            "file",
+            "as",
+            &format!("{})", s(&r.join("judy/copy.pcapng")))
+        ]
     );
     assert_eq!(row(2)[1..7], ["1", "ok", "479/480", "reset", "0", "FAIL"]);
     assert_eq!(row(2)[7..9], ["termination:", "expected"]);
@@ -381,12 +409,12 @@ fn text_shows_a_block_per_file_then_the_summary_table() {
     assert_eq!(row(4)[7..10], ["connection", "1", "of"]);
     assert_eq!(row(5)[1..7], ["-", "-", "-", "-", "-", "UNUSABLE"]);
     assert_eq!(
-        lines[12],
-        "result: UNUSABLE (11 file(s): 3 PASS, 2 FAIL, 6 UNUSABLE)"
+        lines[13],
+        "result: UNUSABLE (12 file(s): 4 PASS, 2 FAIL, 6 UNUSABLE)"
     );
     // Columns line up: every row has the termination column where the header has it.
     let col = lines[0].find("termination").unwrap();
-    for l in &lines[1..12] {
+    for l in &lines[1..13] {
         assert!(
             l[..col].ends_with("  ") && !l[col..].starts_with(' '),
             "{table}"
@@ -558,6 +586,7 @@ fn svg_with_several_files_draws_one_picture_per_usable_file_into_a_folder() {
             "bob_lab.pcapng.svg",
             "carol_lab.pcapng.svg",
             "dave_lab.pcapng.svg",
+            "judy_copy.pcapng.svg",
             "judy_lab.cap.svg"
         ]
     );

@@ -340,3 +340,43 @@ fn serve_close_delay_decides_the_close(#[case] delay: &str, #[case] kind: &str) 
     assert_eq!(v["connections"][0]["termination"]["kind"], kind, "{v:#}");
     assert_eq!(v["connections"][0]["first_data"]["ack"], 480);
 }
+
+/// `serve --port 0` lets the system pick a port and says which one.
+#[test]
+fn serve_on_port_0_prints_the_port_it_bound() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    /// Ends the server however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Killed(
+        Command::cargo_bin("tcplab")
+            .unwrap()
+            .args(["serve", "--port", "0", "--close-delay", "0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: std::net::SocketAddr = line
+        .strip_prefix("tcplab serve: echoing on ")
+        .and_then(|l| l.split(';').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap();
+    assert_ne!(addr.port(), 0, "{line}");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"hello").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut echo = String::new();
+    s.read_to_string(&mut echo).unwrap();
+    assert_eq!(echo, "hello");
+}

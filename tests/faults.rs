@@ -126,9 +126,10 @@ fn without_capture_rights_the_error_says_how_to_get_them() {
     assert!(stderr.contains("wireshark"), "{stderr}");
 }
 
-/// Children of this process named `name` whose command line mentions
-/// `marker`: other tests of this binary run captures of their own at the
-/// same time, so a test counts only the processes it started.
+/// Children of this process named `name` whose command line, or a file
+/// they hold open, mentions `marker`: other tests of this binary run
+/// captures of their own at the same time, so a test counts only the
+/// processes it started.
 fn children_named(name: &str, marker: &str) -> Vec<i32> {
     let me = std::process::id().to_string();
     std::fs::read_dir("/proc")
@@ -137,7 +138,17 @@ fn children_named(name: &str, marker: &str) -> Vec<i32> {
         .filter_map(|e| {
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
             let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            Some((stat, String::from_utf8_lossy(&cmdline).replace('\0', " ")))
+            let mut said = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            for fd in std::fs::read_dir(e.path().join("fd"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if let Ok(target) = std::fs::read_link(fd.path()) {
+                    said += &format!(" {}", target.display());
+                }
+            }
+            Some((stat, said))
         })
         .filter_map(|(stat, cmdline)| {
             // pid (comm) state ppid ...
@@ -170,9 +181,9 @@ fn open_sockets_on(port: u16) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
     let port = free_port();
-    // The capture is saved into a folder of this test's own, which tshark's
-    // command line names: so the test finds its own tshark, and tcpdump by
-    // its filter on this test's port.
+    // The capture is saved into a folder of this test's own, where tshark
+    // holds the file it writes: so the test finds its own tshark, and
+    // tcpdump by its filter on this test's port.
     let dir = tempfile::tempdir().unwrap();
     let tshark_marker = dir.path().to_str().unwrap().to_owned();
     let tcpdump_marker = format!("tcp port {port}");

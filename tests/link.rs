@@ -253,7 +253,7 @@ async fn nothing_of_the_link_outlives_it_not_even_after_a_panic() {
 #[case::drop_nth_counts_from_one(&["run", "--link", "veth", "--drop-nth", "0"], "counts from 1")]
 #[case::impossible_mtu(&["run", "--link", "veth", "--mtu", "20"], "MTU of 20 is not possible")]
 #[case::no_ipv6_link(&["run", "--link", "veth", "--ipv6"], "leave out --ipv6")]
-#[case::bad_rate(&["run", "--link", "veth", "--rate", "fast"], "give a rate like 10mbit")]
+#[case::bad_rate(&["run", "--link", "veth", "--rate", "fast"], "give a number and a unit, like 10mbit")]
 fn bad_link_options_are_one_sentence_and_exit_2(#[case] args: &[&str], #[case] says: &str) {
     if args.len() > 3 && !namespaces_permitted() {
         return;
@@ -261,6 +261,28 @@ fn bad_link_options_are_one_sentence_and_exit_2(#[case] args: &[&str], #[case] s
     let (code, out, err) = tcplab(args);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains(says), "{err}");
+}
+
+/// Settings that cannot work are refused before anything starts, in one
+/// sentence of tcplab's own (not nft's range error, not tc's usage text,
+/// not a lab whose every segment is fragmented); no root needed to hear it.
+#[rstest]
+#[case::mtu_that_fragments(&["--mtu", "87"], "an MTU of 87 is not possible for the lab: below 88 the kernel fragments every TCP segment")]
+#[case::all_lost(&["--loss", "100%"], "a loss of 100% to the server drops every segment, so no connection can be made: give 0% to 99%")]
+#[case::all_lost_to_the_client(&["--loss-to-client", "100"], "a loss of 100% to the client drops every segment")]
+#[case::rate_below_a_byte(&["--rate", "1bit"], "the rate `1bit` is below 8bit, the slowest rate tc can set: give a number and a unit, like 10mbit or 500kbit")]
+#[case::rate_tc_misreads(&["--rate=-5mbit"], "the rate `-5mbit` does not start with a plain decimal number")]
+fn link_options_that_cannot_work_say_so_in_one_sentence(
+    #[case] options: &[&str],
+    #[case] says: &str,
+) {
+    let mut args = vec!["run", "--link", "veth"];
+    args.extend_from_slice(options);
+    let (code, out, err) = tcplab(&args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!("tcplab: {says}")), "{err}");
 }
 
 /// The JSON report of a lossy run says what the link did and how TCP recovered.

@@ -22,7 +22,7 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -35,10 +35,12 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::probe::{ProbeRoute, probe_payload, probe_sockets};
+use super::shape::{self, ShapeError};
 use super::tcpdump::Tcpdump;
 use super::tshark::{self, Event};
 use super::{CaptureError, Intake};
 use crate::connection::Connections;
+use crate::fsx::{AtomicFile, fd_path, shown};
 use crate::net::link::VethLink;
 use crate::net::netns::Namespace;
 
@@ -58,8 +60,11 @@ pub struct LiveConfig {
     pub complete_timeout: Duration,
     /// How long stopping tcpdump and draining tshark may take.
     pub stop_timeout: Duration,
-    /// Keep the capture as this pcapng file (written beside it under a
-    /// temporary name while running, renamed when the capture stops cleanly).
+    /// Keep the capture as this pcapng file: tshark writes it into an
+    /// unnamed file in the same folder (`O_TMPFILE`), which gets the name
+    /// only when the capture stopped cleanly and the file holds every
+    /// packet tshark delivered; otherwise nothing is left, whatever the
+    /// exit path (see [`crate::fsx::atomic`]).
     pub save: Option<PathBuf>,
     /// Address the probes are sent to and from (must be on `interface`),
     /// unless `probe_route` says otherwise.
@@ -134,7 +139,7 @@ pub struct LiveCapture {
     next_token: u64,
     probes_seen: BTreeSet<u64>,
     intake: Intake,
-    saving: Option<tempfile::NamedTempFile>,
+    saving: Option<AtomicFile>,
     /// The pipe's read end, held until tshark has opened it.
     pipe_out: Option<OwnedFd>,
     /// [`LiveCapture::stop`] lets tshark read to the end of its input.
@@ -180,33 +185,23 @@ impl LiveCapture {
         let probe_port = probe_target.port();
         let (pipe_out, pipe_in) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| CaptureError::io("making the capture pipe")(e.into()))?;
-        let input = PathBuf::from(format!(
-            "/proc/{}/fd/{}",
-            std::process::id(),
-            pipe_out.as_raw_fd()
-        ));
-        // Written to a temporary file beside the target, kept only when the
-        // capture stops cleanly.
+        let input = fd_path(&pipe_out);
+        // Written by tshark into an unnamed file in the target's folder,
+        // named only when the capture stopped cleanly and holds every packet.
         let saving = match &config.save {
-            Some(target) => Some(
-                tempfile::Builder::new()
-                    .prefix(".tcplab-")
-                    .suffix(".pcapng")
-                    .tempfile_in(
-                        target
-                            .parent()
-                            .filter(|p| !p.as_os_str().is_empty())
-                            .unwrap_or(Path::new(".")),
-                    )
-                    .map_err(CaptureError::io(format!(
-                        "creating a file beside `{}`",
-                        target.display()
-                    )))?,
-            ),
+            Some(target) => {
+                Some(
+                    AtomicFile::create(target).map_err(|cause| CaptureError::SaveFailed {
+                        path: target.clone(),
+                        cause,
+                    })?,
+                )
+            }
             None => None,
         };
         let tcpdump = Tcpdump::spawn(&config, &filter.bpf(probe_port), pipe_in)?;
-        let shark = tshark::spawn(&input, saving.as_ref().map(|f| f.path()))?;
+        let save_to = saving.as_ref().map(AtomicFile::proc_path);
+        let shark = tshark::spawn(&input, save_to.as_deref())?;
         let tshark_pid = shark.pid();
         let (tx, rx) = mpsc::unbounded_channel();
         let reader = tshark::reader_thread(shark, Some(probe_port), None, move |e| {
@@ -299,10 +294,23 @@ impl LiveCapture {
     /// died (tshark then reads the end of the pipe) or tshark did (tcpdump
     /// then exits cleanly on the broken pipe at its next packet). tcpdump's
     /// exit, awaited for at most a second, tells which.
+    /// When the capture is being saved, the saved file is short of what
+    /// tshark delivered (tshark stops when its writes fail, on a full disk),
+    /// and the error says so.
     async fn why_tshark_ended(&mut self, said: Option<String>) -> CaptureError {
+        let mut detail = said.unwrap_or_else(|| "it stopped reading the capture".to_owned());
+        if let (Some(file), Some(target)) = (&self.saving, &self.config.save) {
+            let (saved, delivered) = (saved_frames(file), self.intake.packets);
+            if saved < delivered {
+                detail += &format!(
+                    ", and the capture saved for `{}` holds {saved} of the {delivered} packets it delivered (is the disk full?): nothing was kept",
+                    shown(target)
+                );
+            }
+        }
         let tshark_died = CaptureError::ToolDied {
             tool: "tshark",
-            detail: said.unwrap_or_else(|| "it stopped reading the capture".to_owned()),
+            detail,
         };
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {
@@ -437,10 +445,7 @@ impl LiveCapture {
             return Err(CaptureError::Dropped { count: dropped });
         }
         if let (Some(file), Some(target)) = (self.saving.take(), &self.config.save) {
-            file.persist(target).map_err(|e| CaptureError::Io {
-                what: format!("keeping the capture as `{}`", target.display()),
-                cause: e.error,
-            })?;
+            keep(file, target, self.intake.packets)?;
         }
         Ok(Captured {
             connections: std::mem::take(&mut self.intake.connections),
@@ -478,6 +483,34 @@ impl LiveCapture {
     #[cfg(any(test, feature = "test-support"))]
     pub fn pids(&self) -> (Option<u32>, Option<u32>) {
         self.tool_pids()
+    }
+}
+
+/// Puts the saved capture in place if it holds every one of the
+/// `delivered` packets (a full disk, or tshark failing to write, leaves it
+/// short); otherwise it is dropped, and nothing has the name.
+fn keep(file: AtomicFile, target: &Path, delivered: u64) -> Result<(), CaptureError> {
+    let saved = saved_frames(&file);
+    if saved != delivered {
+        return Err(CaptureError::SaveIncomplete {
+            path: target.to_owned(),
+            saved,
+            delivered,
+        });
+    }
+    file.commit().map_err(|cause| CaptureError::SaveFailed {
+        path: target.to_owned(),
+        cause,
+    })
+}
+
+/// The whole frames the saved file holds, up to any damage (a write cut
+/// short by a full disk).
+fn saved_frames(file: &AtomicFile) -> u64 {
+    match shape::check_file(file.file()) {
+        Ok(s) => s.frames,
+        Err(ShapeError::Truncated { frame, .. } | ShapeError::Damaged { frame, .. }) => frame - 1,
+        Err(_) => 0,
     }
 }
 

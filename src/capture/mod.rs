@@ -10,8 +10,10 @@
 //! - [`session`]: one live capture shared by many labs.
 //! - [`watch`]: a live capture around code or a program of the caller's,
 //!   every connection judged at the end.
-//! - [`file`](mod@file): a pcap or pcapng file, checked for [`shape`] first so that
-//!   an empty, foreign or truncated file gets its own error.
+//! - [`file`](mod@file): a pcap or pcapng file (gzip-compressed or not),
+//!   checked for its [`shape`] first so that an empty, foreign, truncated or
+//!   damaged file gets its own error, and so that tshark must deliver every
+//!   frame the file holds.
 //!
 //! All feed tshark's dissection, field by field, into
 //! [`crate::wire::Segment`]s and [`crate::connection::Connections`]. A packet
@@ -27,16 +29,17 @@ mod tcpdump;
 mod tshark;
 pub mod watch;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use file::{FileCapture, read_file};
 pub use live::{Captured, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;
-pub use shape::Format;
+pub use shape::{Damage, Format, Shape, ShapeError};
 pub use watch::{Watch, Watched};
 
 use crate::connection::Connections;
+use crate::fsx::{OutError, shown};
 use crate::wire::{FieldError, Packet};
 use tshark::Item;
 
@@ -127,50 +130,129 @@ pub enum CaptureError {
         count: u64,
     },
     /// The capture file does not exist or cannot be opened.
-    #[error("cannot read `{path}`: {cause}")]
+    #[error("cannot read `{}`: {cause}", shown(path))]
     FileUnreadable {
         /// The file.
         path: PathBuf,
         /// The operating system's reason.
         cause: std::io::Error,
     },
+    /// Not a regular file (a FIFO, a socket, a device, a folder).
+    #[error(
+        "`{}` is a {kind}, not a capture file: hand in the saved capture itself",
+        shown(path)
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
     /// The capture file is empty.
     #[error(
-        "`{path}` is empty: it is not a capture; save the capture again from Wireshark (File > Save As, pcapng)"
+        "`{}` is empty: it is not a capture; save the capture again from Wireshark (File > Save As, pcapng)",
+        shown(path)
     )]
     FileEmpty {
         /// The file.
         path: PathBuf,
     },
-    /// The file is neither pcap nor pcapng.
+    /// The file is neither pcap nor pcapng (compressed with gzip or not).
     #[error(
-        "`{path}` is not a pcap or pcapng capture (it starts with bytes {magic}): save the capture from Wireshark as pcapng or pcap"
+        "`{}` is not a pcap or pcapng capture (it starts with bytes {magic}{}): save the capture from Wireshark as pcapng or pcap",
+        shown(path), gz(*.gzip)
     )]
     NotACapture {
         /// The file.
         path: PathBuf,
         /// The first bytes, in hex.
         magic: String,
+        /// They are the first bytes after decompression.
+        gzip: bool,
     },
     /// The file ends in the middle of a packet or block.
     #[error(
-        "`{path}` is cut short in the middle of a packet (at byte {offset} of {size}): the capture was not saved completely; save it again, or repair it with `editcap`"
+        "`{}` is cut short in the middle of a packet (frame {frame}, at byte {offset} of {size}{}): the capture was not saved completely; save it again, or repair it with `editcap`",
+        shown(path), gz(*.gzip)
     )]
     Truncated {
         /// The file.
         path: PathBuf,
         /// Where the incomplete record starts.
         offset: u64,
-        /// The file's size.
+        /// The size of the capture data.
         size: u64,
+        /// The frame the incomplete record would have been.
+        frame: u64,
+        /// Offsets are in the decompressed data.
+        gzip: bool,
+    },
+    /// A record or block whose lengths or fields contradict each other:
+    /// tshark would stop there, having read only the frames before.
+    #[error(
+        "`{}` is damaged at byte {offset}{}, where frame {frame} would begin ({why}): tshark stops there, so the capture cannot be judged; save it again from Wireshark",
+        shown(path), gz(*.gzip)
+    )]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// Where the damaged record or block starts.
+        offset: u64,
+        /// The frame that would have come next.
+        frame: u64,
+        /// What is wrong there.
+        why: Damage,
+        /// The offset is in the decompressed data.
+        gzip: bool,
     },
     /// tshark could not read the file.
-    #[error("tshark could not read `{path}`: {detail}")]
+    #[error("tshark could not read `{}`: {detail}", shown(path))]
     TsharkFailed {
         /// The file.
         path: PathBuf,
         /// What tshark said.
         detail: String,
+    },
+    /// tshark delivered fewer frames than the file holds, whatever it said:
+    /// it stopped early (killed, or a fault the shape check cannot see).
+    #[error(
+        "tshark stopped reading `{}` before frame {frame} of {frames}{}: the capture cannot be judged on part of its frames; check it with `capinfos`, and run tcplab again",
+        shown(path),
+        said.as_ref().map(|s| format!(" (it said `{s}`)")).unwrap_or_default()
+    )]
+    TsharkStopped {
+        /// The file.
+        path: PathBuf,
+        /// The first frame tshark did not deliver.
+        frame: u64,
+        /// Frames in the file.
+        frames: u64,
+        /// What tshark said on stderr, if anything but its root warning.
+        said: Option<String>,
+    },
+    /// The saved capture does not hold every packet that was judged.
+    #[error(
+        "the capture saved for `{}` holds {saved} of the {delivered} packets tshark delivered (is the disk full?): nothing was kept",
+        shown(path)
+    )]
+    SaveIncomplete {
+        /// Where it was to be kept.
+        path: PathBuf,
+        /// Packets in the saved file (the whole ones before any damage).
+        saved: u64,
+        /// Packets tshark delivered and tcplab judged.
+        delivered: u64,
+    },
+    /// The saved capture could not be put in place.
+    #[error(
+        "cannot keep the capture as `{}`: {cause}; nothing was kept",
+        shown(path)
+    )]
+    SaveFailed {
+        /// Where it was to be kept.
+        path: PathBuf,
+        /// Why.
+        cause: OutError,
     },
     /// Any other I/O failure, with what was being done.
     #[error("{what}: {cause}")]
@@ -182,7 +264,52 @@ pub enum CaptureError {
     },
 }
 
+fn gz(gzip: bool) -> &'static str {
+    if gzip {
+        " of the decompressed data"
+    } else {
+        ""
+    }
+}
+
 impl CaptureError {
+    /// The error of the capture file `path` whose shape is wrong.
+    pub fn shape(path: &Path, e: ShapeError) -> CaptureError {
+        let path = path.to_owned();
+        match e {
+            ShapeError::Empty { .. } => CaptureError::FileEmpty { path },
+            ShapeError::NotACapture { magic, gzip } => {
+                CaptureError::NotACapture { path, magic, gzip }
+            }
+            ShapeError::Truncated {
+                offset,
+                size,
+                frame,
+                gzip,
+            } => CaptureError::Truncated {
+                path,
+                offset,
+                size,
+                frame,
+                gzip,
+            },
+            ShapeError::Damaged {
+                offset,
+                frame,
+                why,
+                gzip,
+            } => CaptureError::Damaged {
+                path,
+                offset,
+                frame,
+                why,
+                gzip,
+            },
+            ShapeError::NotAFile { kind } => CaptureError::NotAFile { path, kind },
+            ShapeError::Unreadable(cause) => CaptureError::FileUnreadable { path, cause },
+        }
+    }
+
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CaptureError {
         let what = what.into();
         move |cause| CaptureError::Io { what, cause }

@@ -59,10 +59,20 @@ pub(crate) fn classify(p: &rtshark::Packet, probe_port: Option<u16>) -> Result<I
 /// such and the segment inside it is found.
 const PREFERENCES: &[&str] = &["teredo.heuristic_teredo:TRUE"];
 
-/// Starts tshark on `input` (a file or a FIFO), asking for tcplab's fields.
+/// Starts tshark on `input`, asking for tcplab's fields, and writing what
+/// it reads to `save` when given. Both are `/proc/<pid>/fd/<n>` names of
+/// descriptors tcplab holds, which are UTF-8 whatever the files' names.
 pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> Result<RTShark, CaptureError> {
-    let input = input.to_string_lossy().into_owned();
-    let save = save.map(|p| p.to_string_lossy().into_owned());
+    let utf8 = |p: &Path| {
+        p.to_str().map(str::to_owned).ok_or_else(|| {
+            CaptureError::io("starting tshark")(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`{}` is not UTF-8", crate::fsx::shown(p)),
+            ))
+        })
+    };
+    let input = utf8(input)?;
+    let save = save.map(utf8).transpose()?;
     let mut b = RTSharkBuilder::builder().input_path(&input);
     for f in FIELDS {
         b = b.metadata_whitelist(f);
@@ -86,10 +96,34 @@ pub(crate) fn spawn(input: &Path, save: Option<&Path>) -> Result<RTShark, Captur
     })
 }
 
-/// tshark as root warns about it on stderr; rtshark reports that line as an
-/// error when tshark ends. It is not one.
+/// Whether a line tshark wrote on stderr is no error: nothing, or exactly
+/// the warning it prints whenever it runs with root's real or effective
+/// ids (`Running as user "root" and group "root". This could be
+/// dangerous.`). rtshark reports only the first line, so an error after
+/// that warning is lost here: [`super::file`] counts frames for that.
 pub(crate) fn is_benign_stderr(text: &str) -> bool {
-    text.trim().is_empty() || text.starts_with("Running as user")
+    let line = text.trim_end_matches(['\n', '\r']);
+    if line.trim().is_empty() {
+        return true;
+    }
+    let quoted = |s: &str| -> Option<usize> {
+        let rest = s.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        Some(end + 2)
+    };
+    let Some(rest) = line.strip_prefix("Running as user ") else {
+        return false;
+    };
+    let Some(user) = quoted(rest) else {
+        return false;
+    };
+    let Some(rest) = rest[user..].strip_prefix(" and group ") else {
+        return false;
+    };
+    let Some(group) = quoted(rest) else {
+        return false;
+    };
+    &rest[group..] == ". This could be dangerous."
 }
 
 /// What the reader thread reports.
@@ -174,6 +208,28 @@ pub(crate) enum ReadError {
 mod tests {
     use super::*;
     use crate::capture::probe::probe_payload;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("", true)]
+    #[case("\n", true)]
+    #[case(
+        "Running as user \"root\" and group \"root\". This could be dangerous.\n",
+        true
+    )]
+    #[case(
+        "Running as user \"nobody\" and group \"root\". This could be dangerous.",
+        true
+    )]
+    #[case(
+        "Running as user \"root\" and group \"root\". This could be dangerous. tshark: The file is damaged",
+        false
+    )]
+    #[case("Running as user root", false)]
+    #[case("tshark: The file \"x\" appears to be damaged or corrupt.\n", false)]
+    fn only_the_exact_root_warning_is_benign(#[case] line: &str, #[case] benign: bool) {
+        assert_eq!(is_benign_stderr(line), benign, "{line:?}");
+    }
 
     /// A pcap of one IPv4 UDP probe (token 7) per port, loopback to loopback.
     fn probes_pcap(ports: &[u16]) -> Vec<u8> {

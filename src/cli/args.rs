@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tcplab::lab::{ClientStyle, ServerClose};
 use tcplab::net::link::LinkConfig;
+use tcplab::net::rate::Rate;
 use tcplab::verdict::{CloseExpectation, Expectations, ExpectedLadder, TerminationKind};
 
 #[derive(Parser, Debug)]
@@ -181,16 +182,23 @@ pub(crate) enum LinkKind {
 }
 
 impl LinkArgs {
-    pub(crate) fn config(&self) -> Option<LinkConfig> {
-        self.link?;
+    /// The link asked for, checked: a setting that cannot work (an MTU
+    /// that fragments, 100% loss, a rate tc cannot set) is one sentence
+    /// before anything starts.
+    pub(crate) fn config(&self) -> anyhow::Result<Option<LinkConfig>> {
+        if self.link.is_none() {
+            return Ok(None);
+        }
         let loss = self.loss.unwrap_or(0);
-        Some(LinkConfig {
+        let config = LinkConfig {
             mtu: self.mtu.unwrap_or(1500),
             loss_to_server: self.loss_to_server.unwrap_or(loss),
             loss_to_client: self.loss_to_client.unwrap_or(loss),
             drop_nth: self.drop_nth,
-            rate: self.rate.clone(),
-        })
+            rate: self.rate.as_deref().map(str::parse::<Rate>).transpose()?,
+        };
+        config.check()?;
+        Ok(Some(config))
     }
 }
 
@@ -233,7 +241,7 @@ pub(crate) enum ClientArg {
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
-    /// Port on 127.0.0.1.
+    /// Port on 127.0.0.1 (0: any free port, printed once bound).
     #[arg(long, default_value_t = 8000)]
     pub(crate) port: u16,
     /// Milliseconds to wait after the client's FIN before closing (0: at once, three segments on Linux).

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, anyhow, bail};
+use tcplab::fsx::shown;
 use tcplab::grade::{self, FileResult, GradeConfig, Grades, Status};
 
 use super::args::CheckArgs;
@@ -16,10 +17,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
         if !file.is_dir() {
             let outcome = grade::check_file(file, a.port, &expect);
             let mut grades = Grades {
-                files: vec![FileResult {
-                    file: file.clone(),
-                    outcome,
-                }],
+                files: vec![FileResult::new(file.clone(), outcome)],
                 notes: vec![],
             };
             write_grade_files(&a, &grades)?;
@@ -34,7 +32,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
         if svg.is_file() || (svg_name && !svg.is_dir()) {
             bail!(
                 "with several files --svg takes a folder for one picture per file, and `{}` is a file name: give a folder, e.g. --svg pictures",
-                svg.display()
+                shown(svg)
             );
         }
     }
@@ -66,8 +64,12 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
     })?;
     write_grade_files(&a, &grades)?;
     if let Some(dir) = &a.report.svg {
-        grade::svg::write_pictures(dir, &grades)
-            .with_context(|| format!("writing the SVG pictures into `{}`", dir.display()))?;
+        grade::svg::write_pictures(dir, &grades).map_err(|e| {
+            anyhow!(
+                "cannot write the SVG pictures into `{}`: {e}; no partial picture was left",
+                shown(dir)
+            )
+        })?;
     }
     Ok(match grades.status() {
         Status::Pass => EXIT_PASS,
@@ -87,13 +89,7 @@ fn write_grade_files(a: &CheckArgs, grades: &Grades) -> Result<()> {
     ];
     for (path, write) in writers {
         if let Some(path) = path {
-            let mut f = std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("creating `{}`", path.display()))?,
-            );
-            write(&mut f, grades)
-                .and_then(|()| f.flush())
-                .with_context(|| format!("writing `{}`", path.display()))?;
+            output::write_file(path, |out| write(out, grades))?;
         }
     }
     Ok(())

@@ -1,10 +1,12 @@
 //! Writing reports: to stdout (a closed pipe is not an error), and to the
-//! files named by `--svg`.
+//! files named by `--svg`, `--csv` and `--table`, each written all or
+//! nothing ([`write_file`]).
 
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use tcplab::fsx::{AtomicFile, shown};
 use tcplab::net::link::LinkRun;
 use tcplab::report::json::JsonReport;
 use tcplab::report::{svg, text};
@@ -53,6 +55,28 @@ pub(crate) fn report(
 }
 
 fn write_svg(path: &Path, items: &[Judged]) -> Result<()> {
-    std::fs::write(path, svg::render_svg(items))
-        .with_context(|| format!("writing the SVG picture to `{}`", path.display()))
+    write_file(path, |out| out.write_all(svg::render_svg(items).as_bytes()))
+}
+
+/// Writes `path` all or nothing: `write` fills a temporary file in the
+/// same folder, which replaces `path` (a file, or a symbolic link itself:
+/// never its target) only once every byte is on disk. Any failure (a full
+/// disk, no permission) is one sentence, and leaves no partial file and
+/// the old one, if any, as it was.
+pub(crate) fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let failed = |why: String| {
+        anyhow!(
+            "cannot write `{}`: {why}; no partial file was left",
+            shown(path)
+        )
+    };
+    let mut bytes = Vec::new();
+    write(&mut bytes).map_err(|e| failed(e.to_string()))?;
+    let mut file = AtomicFile::create(path).map_err(|e| failed(e.to_string()))?;
+    // A write error is kept by the file and reported by the commit.
+    let _ = file.write_all(&bytes);
+    file.commit().map_err(|e| failed(e.to_string()))
 }

@@ -29,7 +29,7 @@ pub(crate) async fn run(a: RunArgs) -> Result<u8> {
     if a.ipv6 {
         lab = lab.ipv6();
     }
-    if let Some(link) = a.link.config() {
+    if let Some(link) = a.link.config()? {
         if a.ipv6 {
             bail!("--link veth runs over IPv4 (198.18.0.0/15): leave out --ipv6");
         }

@@ -17,6 +17,8 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<u8> {
             std::io::ErrorKind::AddrInUse => anyhow::Error::new(LabError::PortInUse { addr }),
             _ => anyhow::Error::new(e).context(format!("binding {addr}")),
         })?;
+    // With --port 0 the system picks the port: say the one really bound.
+    let addr = listener.local_addr().unwrap_or(addr);
     eprintln!(
         "tcplab serve: echoing on {addr}; closing {} ms after each client's FIN; Ctrl-C stops",
         a.close_delay

@@ -1,10 +1,11 @@
 //! `tcplab sweep`: one lab per payload size in one shared capture.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tcplab::sweep::{SweepConfig, output, plot, run_sweep_until};
 
 use super::args::SweepArgs;
 use super::interrupt::Interrupt;
+use super::output::write_file;
 use super::{EXIT_FAIL, EXIT_PASS, EXIT_UNUSABLE, progress_bar};
 
 pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
@@ -14,7 +15,7 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
         close: a.close.server_close(),
         jobs: a.jobs,
         isolated: a.isolated,
-        link: a.link.config(),
+        link: a.link.config()?,
         ..SweepConfig::default()
     };
     let bar = progress_bar(config.sizes.len(), "labs");
@@ -34,14 +35,12 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
         }
     })?;
     if let Some(path) = &a.csv {
-        let mut f = std::fs::File::create(path)
-            .with_context(|| format!("creating `{}`", path.display()))?;
-        output::write_csv(&mut f, &rows)
-            .with_context(|| format!("writing `{}`", path.display()))?;
+        write_file(path, |out| output::write_csv(out, &rows))?;
     }
     if let Some(path) = &a.svg {
-        std::fs::write(path, plot::render_plot(&rows))
-            .with_context(|| format!("writing the plot to `{}`", path.display()))?;
+        write_file(path, |out| {
+            out.write_all(plot::render_plot(&rows).as_bytes())
+        })?;
     }
     if stats.interrupted {
         eprintln!(

@@ -2,18 +2,24 @@
 //! connection, and one row per unusable file (its connection columns
 //! empty). Columns: see [`HEADER`]. `result` is `PASS`, `FAIL` or
 //! `UNUSABLE`; `reason` is the first failed check (`name: why`) or the
-//! file's error sentence, empty for a pass. Fields holding a comma, a quote
-//! or a line break are quoted (RFC 4180).
+//! file's error sentence, empty for a pass; `same_as` lists the other
+//! hand-ins that are the same capture (`same file as x; same content as
+//! y, z`). File names are escaped as [`crate::fsx::shown`] does. Fields
+//! holding a comma, a quote or a line break are quoted (RFC 4180), and a
+//! cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+//! gets a leading `'`, so that no spreadsheet evaluates it as a formula
+//! (OWASP's advice against CSV injection).
 
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Grades, Status};
+use crate::fsx::{csv_cell, shown};
 use crate::verdict::Judged;
 
 /// The header row.
-pub const HEADER: &str = "file,connection,client,server,handshake,first_data_len,first_data_ack,termination,initiator,retransmissions,history,result,reason";
+pub const HEADER: &str = "file,connection,client,server,handshake,first_data_len,first_data_ack,termination,initiator,retransmissions,history,result,reason,same_as";
 
 /// One row: a connection of a file, or an unusable file (its connection
 /// columns empty).
@@ -45,27 +51,56 @@ pub struct GradeRow {
     pub result: String,
     /// The first failed check as `name: why`, or the file's error; empty for a pass.
     pub reason: String,
+    /// The other hand-ins that are the same capture: `same file as x; same content as y, z`.
+    pub same_as: String,
+}
+
+impl GradeRow {
+    /// The row with every text cell guarded by [`csv_cell`].
+    fn guarded(self) -> GradeRow {
+        let g = |s: String| csv_cell(&s).into_owned();
+        GradeRow {
+            file: g(self.file),
+            client: g(self.client),
+            server: g(self.server),
+            termination: g(self.termination),
+            initiator: g(self.initiator),
+            history: g(self.history),
+            result: g(self.result),
+            reason: g(self.reason),
+            same_as: g(self.same_as),
+            ..self
+        }
+    }
 }
 
 /// Writes the header and the rows.
 pub fn write_csv(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     for f in &grades.files {
-        let file = f.file.to_string_lossy();
-        match &f.outcome {
-            Err(e) => w.serialize(GradeRow {
-                file: file.into_owned(),
+        let file = shown(&f.file);
+        let same_as = f.same_note().unwrap_or_default();
+        let rows = match &f.outcome {
+            Err(e) => vec![GradeRow {
+                file,
                 result: Status::Unusable.to_string(),
                 reason: e.to_string(),
+                same_as,
                 ..GradeRow::default()
-            }),
+            }],
             Ok(checked) => checked
                 .connections
                 .iter()
                 .enumerate()
-                .try_for_each(|(i, j)| w.serialize(connection_row(&file, i + 1, j))),
+                .map(|(i, j)| GradeRow {
+                    same_as: same_as.clone(),
+                    ..connection_row(&file, i + 1, j)
+                })
+                .collect(),
+        };
+        for row in rows {
+            w.serialize(row.guarded()).map_err(io::Error::other)?;
         }
-        .map_err(io::Error::other)?;
     }
     if grades.files.is_empty() {
         w.write_record(HEADER.split(','))
@@ -98,6 +133,7 @@ fn connection_row(file: &str, index: usize, j: &Judged) -> GradeRow {
         history: f.history.clone(),
         result: result.to_string(),
         reason,
+        same_as: String::new(),
     }
 }
 
@@ -116,7 +152,7 @@ mod tests {
         assert_eq!(lines[0], HEADER);
         assert_eq!(
             lines[1],
-            "subs/alice/lab.pcapng,1,127.0.0.1:53202,127.0.0.1:8000,true,479,480,four_segment,client,0,ShADadFf,PASS,"
+            "subs/alice/lab.pcapng,1,127.0.0.1:53202,127.0.0.1:8000,true,479,480,four_segment,client,0,ShADadFf,PASS,,"
         );
         assert!(
             lines[2].starts_with("subs/bob/lab.pcapng,1,127.0.0.1:53202,127.0.0.1:8000,true,479,480,reset,client,0,ShADadR,FAIL,\"termination: expected an orderly close (four-segment, three-segment or simultaneous), saw reset:"),

@@ -1,20 +1,26 @@
 //! Which files a list of paths names. A file is taken whatever its name; a
 //! folder means every `*.pcap`, `*.pcapng` and `*.cap` below it (any case),
-//! depth first in sorted order. Each file is checked once, however many
-//! times it is named (through links, or a folder and a file inside it): the
-//! later names become a note. Symbolic links are followed, except one that
+//! depth first in sorted order, except hidden files and folders (names
+//! starting with `.`, as git and ripgrep skip them: editors' and tcplab's
+//! own temporary files among them), counted in a note. Every path keeps
+//! its place, also when it leads to the same file as another (a link):
+//! [`super::grade`] checks such files once. Only the very same path met
+//! again (named twice, or a folder given inside one given before) is
+//! taken once, with a note. Symbolic links are followed, except one that
 //! leads back to a folder it is in (a loop: a note, not a hang). A path
-//! that cannot be used becomes an [`Entry::Unusable`] with its sentence, in
-//! its place in the order.
+//! that cannot be used becomes an [`Entry::Unusable`] with its sentence,
+//! in its place in the order.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::CheckError;
 use crate::capture::CaptureError;
+use crate::capture::shape::kind_of;
+use crate::fsx::shown;
 
 /// The extensions of the files a folder contributes (compared without case).
 pub const CAPTURE_EXTENSIONS: [&str; 3] = ["pcap", "pcapng", "cap"];
@@ -42,7 +48,8 @@ impl Entry {
 pub struct Inputs {
     /// The files, in order, each once.
     pub entries: Vec<Entry>,
-    /// Sentences about names left out: duplicates and link loops.
+    /// Sentences about names left out: paths named twice, link loops,
+    /// hidden files.
     pub notes: Vec<String>,
 }
 
@@ -64,18 +71,31 @@ pub fn expand(paths: &[PathBuf]) -> Inputs {
             Ok(m) => x.unusable(p, not_a_file(p, &m)),
         }
     }
+    if x.hidden > 0 {
+        let n = x.hidden;
+        x.note(format!(
+            "{n} hidden file(s) or folder(s) (names starting with `.`) were skipped, as git and ripgrep skip them: name one on the command line to check it"
+        ));
+    }
     x.inputs
 }
 
 #[derive(Default)]
 struct Expander {
     inputs: Inputs,
-    /// Canonical path of every file taken, to the name it was taken under.
-    files: HashMap<PathBuf, PathBuf>,
-    /// Canonical path of every folder walked, to the name it was walked under.
-    folders: HashMap<PathBuf, PathBuf>,
+    /// Every file and folder taken, as an absolute path (links not
+    /// resolved: a link is a path of its own).
+    taken: HashSet<PathBuf>,
     /// Capture names met while walking, duplicates included.
     seen: usize,
+    /// Hidden files and folders skipped while walking.
+    hidden: usize,
+}
+
+/// `path` made absolute without resolving links, so that `a.pcap`,
+/// `./a.pcap` and `$PWD/a.pcap` are one path.
+fn key(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 impl Expander {
@@ -90,27 +110,22 @@ impl Expander {
     }
 
     fn file(&mut self, path: &Path) {
-        let canonical = match fs::canonicalize(path) {
-            Ok(c) => c,
-            Err(e) => return self.unusable(path, unreadable(path, e)),
-        };
-        if let Some(first) = self.files.get(&canonical) {
-            let sentence = twice(path, first, "file", "checked");
+        if !self.taken.insert(key(path)) {
+            let sentence = twice(path, "checked");
             return self.note(sentence);
         }
-        self.files.insert(canonical, path.to_owned());
         self.inputs.entries.push(Entry::Check(path.to_owned()));
     }
 
     fn folder(&mut self, path: &Path) {
+        if self.taken.contains(&key(path)) {
+            let sentence = twice(path, "walked");
+            return self.note(sentence);
+        }
         let canonical = match fs::canonicalize(path) {
             Ok(c) => c,
             Err(cause) => return self.unusable(path, folder_unreadable(path, cause)),
         };
-        if let Some(first) = self.folders.get(&canonical) {
-            let sentence = twice(path, first, "folder", "walked");
-            return self.note(sentence);
-        }
         let before = self.seen;
         let mut ancestors = vec![];
         self.walk(path, canonical, &mut ancestors);
@@ -126,21 +141,20 @@ impl Expander {
 
     /// Walks `dir` (canonically `canonical`), below `ancestors`.
     fn walk(&mut self, dir: &Path, canonical: PathBuf, ancestors: &mut Vec<(PathBuf, PathBuf)>) {
-        if let Some((_, shown)) = ancestors.iter().find(|(c, _)| *c == canonical) {
+        if let Some((_, shown_as)) = ancestors.iter().find(|(c, _)| *c == canonical) {
             let sentence = format!(
                 "`{}` leads back to `{}`, a folder it is in (a symbolic link loop): not followed",
-                dir.display(),
-                shown.display()
+                shown(dir),
+                shown(shown_as)
             );
             return self.note(sentence);
         }
-        if let Some(first) = self.folders.get(&canonical) {
+        if !self.taken.insert(key(dir)) {
             // Its captures were taken when it was walked.
             self.seen += 1;
-            let sentence = twice(dir, first, "folder", "walked");
+            let sentence = twice(dir, "walked");
             return self.note(sentence);
         }
-        self.folders.insert(canonical.clone(), dir.to_owned());
         let mut names: Vec<PathBuf> = match fs::read_dir(dir)
             .and_then(|rd| rd.map(|e| e.map(|e| e.path())).collect::<io::Result<_>>())
         {
@@ -150,6 +164,10 @@ impl Expander {
         names.sort();
         ancestors.push((canonical, dir.to_owned()));
         for path in names {
+            if is_hidden(&path) {
+                self.hidden += 1;
+                continue;
+            }
             if is_capture_name(&path) {
                 self.seen += 1;
             }
@@ -164,8 +182,12 @@ impl Expander {
                 Err(e) if is_capture_name(&path) => self.unusable(&path, unreadable(&path, e)),
                 Err(e) if is_loop(&e) => self.note(format!(
                     "`{}` is a symbolic link loop (it leads back to itself): skipped",
-                    path.display()
+                    shown(&path)
                 )),
+                // A folder too deep to name, or unreadable: its own error.
+                Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ENAMETOOLONG as i32) => {
+                    self.unusable(&path, folder_unreadable(&path, e))
+                }
                 // A broken link that does not look like a capture: not a hand-in.
                 Err(_) => {}
             }
@@ -174,17 +196,15 @@ impl Expander {
     }
 }
 
-/// The note for a file or folder met again under `path`.
-fn twice(path: &Path, first: &Path, what: &str, done: &str) -> String {
-    if path == first {
-        format!("`{}` is named twice: {done} once", path.display())
-    } else {
-        format!(
-            "`{}` is the same {what} as `{}`: {done} once",
-            path.display(),
-            first.display()
-        )
-    }
+/// Whether a name found in a folder is hidden (starts with `.`).
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.as_bytes().first() == Some(&b'.'))
+}
+
+/// The note for a file or folder met again under the same path.
+fn twice(path: &Path, done: &str) -> String {
+    format!("`{}` is named twice: {done} once", shown(path))
 }
 
 fn is_loop(e: &io::Error) -> bool {
@@ -212,19 +232,9 @@ fn folder_unreadable(path: &Path, cause: io::Error) -> CheckError {
 }
 
 pub(crate) fn not_a_file(path: &Path, m: &Metadata) -> CheckError {
-    let t = m.file_type();
-    let kind = if t.is_fifo() {
-        "FIFO (named pipe)"
-    } else if t.is_socket() {
-        "socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "device"
-    } else {
-        "special file"
-    };
     CheckError::NotAFile {
         path: path.to_owned(),
-        kind,
+        kind: kind_of(m.file_type()),
     }
 }
 
@@ -281,26 +291,49 @@ mod tests {
     }
 
     #[test]
-    fn a_file_named_twice_is_taken_once_with_a_note() {
+    fn a_path_named_twice_is_taken_once_and_a_link_keeps_its_place() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path();
         touch(&r.join("a.pcap"));
         symlink(r.join("a.pcap"), r.join("link.pcap")).unwrap();
         let got = expand(&[r.join("a.pcap"), r.to_owned(), r.join("./a.pcap")]);
-        assert_eq!(shown(&got, r), ["a.pcap"]);
+        assert_eq!(shown(&got, r), ["a.pcap", "link.pcap"]);
         let a = r.join("a.pcap").display().to_string();
         assert_eq!(
             got.notes,
             [
                 format!("`{a}` is named twice: checked once"),
                 format!(
-                    "`{}` is the same file as `{a}`: checked once",
-                    r.join("link.pcap").display()
-                ),
-                format!(
                     "`{}` is named twice: checked once",
                     r.join("./a.pcap").display()
                 ),
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_files_and_folders_are_skipped_and_counted() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        for f in [
+            "a.pcap",
+            ".tcplab-x1y2z3.pcapng",
+            ".git/objects/b.pcap",
+            "sub/.hidden.pcap",
+            "sub/c.pcap",
+        ] {
+            touch(&r.join(f));
+        }
+        let got = expand(&[r.to_owned(), r.join(".tcplab-x1y2z3.pcapng")]);
+        assert_eq!(
+            shown(&got, r),
+            ["a.pcap", "sub/c.pcap", ".tcplab-x1y2z3.pcapng"],
+            "a hidden file named on the command line is checked"
+        );
+        assert_eq!(
+            got.notes,
+            [
+                "3 hidden file(s) or folder(s) (names starting with `.`) were skipped, as git and ripgrep skip them: name one on the command line to check it"
             ]
         );
     }

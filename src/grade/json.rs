@@ -7,21 +7,29 @@
 //!   "schema": 1,
 //!   "passed": false,
 //!   "files": [
-//!     { "file": "subs/alice/lab.pcapng", "passed": true, "error": null, "connections": [ ... ] },
+//!     { "file": "subs/alice/lab.pcapng", "passed": true, "error": null, "connections": [ ... ],
+//!       "same_as": [ { "file": "subs/aaron/lab.pcapng", "same": "file" } ] },
+//!     { "file": "subs/aaron/lab.pcapng", "passed": true, "error": null, "connections": [ ... ],
+//!       "same_as": [ { "file": "subs/alice/lab.pcapng", "same": "file" } ] },
 //!     { "file": "subs/carol/lab.pcapng", "passed": false,
-//!       "error": "`subs/carol/lab.pcapng` is empty: ...", "connections": [] }
+//!       "error": "`subs/carol/lab.pcapng` is empty: ...", "connections": [], "same_as": [] }
 //!   ],
-//!   "notes": [ "`subs/alice/copy.pcapng` is the same file as `subs/alice/lab.pcapng`: checked once" ]
+//!   "notes": [ "`subs/aaron/lab.pcapng` is the same file as `subs/alice/lab.pcapng`: checked once, each keeps its row" ]
 //! }
 //! ```
 //!
 //! `notes` holds the notes about the input, then each file's notes on
 //! frames it could not use, prefixed with the file (`subs/dave/lab.pcapng:
 //! frame 17: ...`).
+//!
+//! Names are as given when they are UTF-8 (JSON escapes control
+//! characters itself; no CSV guard applies), else escaped as
+//! [`crate::fsx::shown`] does.
 
 use serde::{Deserialize, Serialize};
 
-use super::{FileResult, Grades, Status};
+use super::{FileResult, Grades, Sameness, Status};
+use crate::fsx::names::text;
 use crate::report::json::JsonConnection;
 
 /// The whole report of a batch.
@@ -49,6 +57,17 @@ pub struct JsonFile {
     pub error: Option<String>,
     /// Its connections, in the single-file schema; empty when unusable.
     pub connections: Vec<JsonConnection>,
+    /// The other hand-ins that are the same capture (checked once for all).
+    pub same_as: Vec<JsonSameAs>,
+}
+
+/// Another hand-in that is the same capture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonSameAs {
+    /// Its path.
+    pub file: String,
+    /// `file` (a link to the same file) or `content` (a copy).
+    pub same: Sameness,
 }
 
 impl JsonFile {
@@ -66,10 +85,18 @@ impl JsonFile {
             Err(e) => (Some(e.to_string()), vec![]),
         };
         JsonFile {
-            file: f.file.to_string_lossy().into_owned(),
+            file: text(&f.file).into_owned(),
             passed: f.status() == Status::Pass,
             error,
             connections,
+            same_as: f
+                .same_as
+                .iter()
+                .map(|s| JsonSameAs {
+                    file: text(&s.file).into_owned(),
+                    same: s.how,
+                })
+                .collect(),
         }
     }
 }
@@ -123,7 +150,10 @@ mod tests {
             k
         };
         for f in files {
-            assert_eq!(keys(f), ["connections", "error", "file", "passed"]);
+            assert_eq!(
+                keys(f),
+                ["connections", "error", "file", "passed", "same_as"]
+            );
         }
         assert_eq!(files[0]["file"], "subs/alice/lab.pcapng");
         assert_eq!(files[0]["passed"], true);

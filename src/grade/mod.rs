@@ -1,11 +1,12 @@
 //! Grading a batch of hand-ins: many capture files, one verdict per file.
 //!
 //! [`expand`] turns the paths a teacher gives (files and folders) into an
-//! ordered list of files without duplicates; [`grade`] checks them
-//! `jobs` at a time, each with a tshark of its own ([`check_file`]), and
-//! returns [`Grades`]: per file the judged connections or the one sentence
-//! that says why the file could not be used. One bad hand-in never hides
-//! the others. The reports of a batch:
+//! ordered list of files, one per path; [`grade`] checks them `jobs` at a
+//! time, each with a tshark of its own ([`check_file`]), a capture that
+//! several paths lead to (a link, a copy: [`same`]) once, and returns
+//! [`Grades`]: per path the judged connections or the one sentence that
+//! says why the file could not be used. One bad hand-in never hides the
+//! others, and no hand-in hides behind another. The reports of a batch:
 //!
 //! - [`table`]: one text block per file, then the summary table;
 //! - [`json`]: the `files` array, each connection in the single-file schema;
@@ -15,18 +16,21 @@
 pub mod csv;
 pub mod inputs;
 pub mod json;
+pub mod same;
 pub mod svg;
 pub mod table;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use inputs::{Entry, Inputs, expand};
+pub use same::Sameness;
 
 use crate::capture::{self, CaptureError};
+use crate::fsx::shown;
 use crate::verdict::{CheckOutcome, Expectations, Judged};
 
 /// Why a path could not be graded. Each message is one sentence saying what
@@ -40,7 +44,8 @@ pub enum CheckError {
     Capture(#[from] CaptureError),
     /// The capture holds packets, none of them a TCP segment tcplab could read.
     #[error(
-        "`{path}` holds {packets} packet(s) but no TCP{}: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)",
+        "`{}` holds {packets} packet(s) but no TCP{}: capture the lab's TCP traffic (e.g. filter `tcp port 8000`)",
+        shown(path),
         first_note.as_ref().map(|n| format!(" segment tcplab could read ({n})")).unwrap_or_default()
     )]
     NoTcp {
@@ -53,7 +58,8 @@ pub enum CheckError {
     },
     /// No connection uses the port asked for.
     #[error(
-        "`{path}` has no TCP connection on port {port}: check the port (list the conversations with `tshark -r FILE -q -z conv,tcp`)"
+        "`{}` has no TCP connection on port {port}: check the port (list the conversations with `tshark -r FILE -q -z conv,tcp`)",
+        shown(path)
     )]
     NoConnectionOnPort {
         /// The file.
@@ -63,14 +69,15 @@ pub enum CheckError {
     },
     /// A folder without any capture file below it.
     #[error(
-        "the folder `{path}` holds no capture (no *.pcap, *.pcapng or *.cap file below it): hand-ins must be saved as pcap or pcapng"
+        "the folder `{}` holds no capture (no *.pcap, *.pcapng or *.cap file below it): hand-ins must be saved as pcap or pcapng",
+        shown(path)
     )]
     NoCaptures {
         /// The folder.
         path: PathBuf,
     },
     /// A folder that cannot be listed.
-    #[error("cannot read the folder `{path}`: {cause}")]
+    #[error("cannot read the folder `{}`: {cause}", shown(path))]
     FolderUnreadable {
         /// The folder.
         path: PathBuf,
@@ -79,19 +86,35 @@ pub enum CheckError {
     },
     /// A symbolic link that leads back to itself through other links.
     #[error(
-        "`{path}` is a symbolic link loop (it leads back to itself, never to a file): replace the link with the capture itself"
+        "`{}` is a symbolic link loop (it leads back to itself, never to a file): replace the link with the capture itself",
+        shown(path)
     )]
     SymlinkLoop {
         /// The link.
         path: PathBuf,
     },
     /// Something that is neither a file nor a folder (a FIFO, a socket, a device).
-    #[error("`{path}` is a {kind}, not a capture file: hand in the saved capture itself")]
+    #[error(
+        "`{}` is a {kind}, not a capture file: hand in the saved capture itself",
+        shown(path)
+    )]
     NotAFile {
         /// The path.
         path: PathBuf,
         /// What it is.
         kind: &'static str,
+    },
+    /// The same capture as an earlier hand-in that could not be used.
+    #[error("`{}` {} `{}`, which cannot be used: {why}", shown(path), how.phrase(), shown(first))]
+    SameAsUnusable {
+        /// This hand-in.
+        path: PathBuf,
+        /// The hand-in that was checked.
+        first: PathBuf,
+        /// How the two are the same.
+        how: Sameness,
+        /// Why the first cannot be used.
+        why: String,
     },
 }
 
@@ -166,6 +189,15 @@ impl fmt::Display for Status {
     }
 }
 
+/// Another hand-in that is the same capture as this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SameAs {
+    /// Its path.
+    pub file: PathBuf,
+    /// How the two are the same.
+    pub how: Sameness,
+}
+
 /// One file's grade.
 #[derive(Debug)]
 pub struct FileResult {
@@ -173,9 +205,38 @@ pub struct FileResult {
     pub file: PathBuf,
     /// Its judged connections and notes, or why it could not be used.
     pub outcome: Result<CheckedFile, CheckError>,
+    /// The other hand-ins that are the same capture (checked once for all).
+    pub same_as: Vec<SameAs>,
 }
 
 impl FileResult {
+    /// A file's result, the same capture as no other.
+    pub fn new(file: PathBuf, outcome: Result<CheckedFile, CheckError>) -> FileResult {
+        FileResult {
+            file,
+            outcome,
+            same_as: vec![],
+        }
+    }
+
+    /// `same file as a; same content as b, c` for the other hand-ins that
+    /// are the same capture; `None` when there are none.
+    pub fn same_note(&self) -> Option<String> {
+        let parts: Vec<String> = [Sameness::File, Sameness::Content]
+            .into_iter()
+            .filter_map(|how| {
+                let files: Vec<String> = self
+                    .same_as
+                    .iter()
+                    .filter(|s| s.how == how)
+                    .map(|s| shown(&s.file))
+                    .collect();
+                (!files.is_empty()).then(|| format!("{} {}", how.short(), files.join(", ")))
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     /// Pass, fail or unusable.
     pub fn status(&self) -> Status {
         match &self.outcome {
@@ -216,8 +277,9 @@ impl FileResult {
 pub struct Grades {
     /// One result per file.
     pub files: Vec<FileResult>,
-    /// Sentences about the input that change no grade: a file given twice
-    /// and checked once, a symbolic link loop not followed.
+    /// Sentences about the input that change no grade: a path given twice
+    /// and checked once, a symbolic link loop not followed, hidden files
+    /// skipped, links and copies checked once.
     pub notes: Vec<String>,
 }
 
@@ -280,10 +342,38 @@ impl Default for GradeConfig {
 }
 
 /// Checks every file of `inputs`, `config.jobs` at a time, and returns one
-/// result per entry in the same order. `progress` is called with the number
-/// of files done after each one, from the worker threads.
+/// result per entry in the same order. Entries that are the same capture
+/// ([`same::originals`]) are checked once: each keeps its row, with the
+/// first one's grade and [`FileResult::same_as`] naming the others, and a
+/// note says so. `progress` is called with the number of files done after
+/// each one, from the worker threads.
 pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + Sync)) -> Grades {
     let total = inputs.entries.len();
+    let checked: Vec<Option<&Path>> = inputs
+        .entries
+        .iter()
+        .map(|e| match e {
+            Entry::Check(p) => Some(p.as_path()),
+            Entry::Unusable(..) => None,
+        })
+        .collect();
+    let paths: Vec<&Path> = checked.iter().map(|p| p.unwrap_or(Path::new(""))).collect();
+    let originals: Vec<Option<(usize, Sameness)>> = same::originals(&paths)
+        .into_iter()
+        .zip(&checked)
+        .map(|(o, c)| o.filter(|_| c.is_some()))
+        .collect();
+    let mut notes = inputs.notes;
+    for (i, o) in originals.iter().enumerate() {
+        if let Some((first, how)) = o {
+            notes.push(format!(
+                "`{}` {} `{}`: checked once, each keeps its row",
+                shown(paths[i]),
+                how.phrase(),
+                shown(paths[*first])
+            ));
+        }
+    }
     let queue = Mutex::new(
         inputs
             .entries
@@ -300,14 +390,19 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
             let next = queue.lock().expect("no worker panics").pop_front();
             let Some((i, entry)) = next else { break };
             let result = match entry {
-                Entry::Check(file) => FileResult {
-                    outcome: check_file(&file, config.port, &config.expect),
+                // Filled in from its original below.
+                Entry::Check(file) if originals[i].is_some() => FileResult::new(
                     file,
-                },
-                Entry::Unusable(file, error) => FileResult {
-                    file,
-                    outcome: Err(error),
-                },
+                    Ok(CheckedFile {
+                        connections: vec![],
+                        notes: vec![],
+                    }),
+                ),
+                Entry::Check(file) => {
+                    let outcome = check_file(&file, config.port, &config.expect);
+                    FileResult::new(file, outcome)
+                }
+                Entry::Unusable(file, error) => FileResult::new(file, Err(error)),
             };
             results.lock().expect("no worker panics")[i] = Some(result);
             progress(done.fetch_add(1, Ordering::SeqCst) + 1);
@@ -318,14 +413,50 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
             s.spawn(worker);
         }
     });
-    Grades {
-        files: results
-            .into_inner()
-            .expect("no worker panics")
-            .into_iter()
-            .map(|r| r.expect("every entry was graded"))
-            .collect(),
-        notes: inputs.notes,
+    let mut files: Vec<FileResult> = results
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|r| r.expect("every entry was graded"))
+        .collect();
+    share_grades(&mut files, &originals);
+    Grades { files, notes }
+}
+
+/// Gives every copy the grade of its original, and every member of a
+/// group of the same capture the list of the others.
+fn share_grades(files: &mut [FileResult], originals: &[Option<(usize, Sameness)>]) {
+    for i in 0..files.len() {
+        let Some((first, how)) = originals[i] else {
+            continue;
+        };
+        files[i].outcome = match &files[first].outcome {
+            Ok(items) => Ok(items.clone()),
+            Err(e) => Err(CheckError::SameAsUnusable {
+                path: files[i].file.clone(),
+                first: files[first].file.clone(),
+                how,
+                why: e.to_string(),
+            }),
+        };
+    }
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, o) in originals.iter().enumerate() {
+        if let Some((r, _)) = o {
+            groups.entry(*r).or_insert_with(|| vec![*r]).push(i);
+        }
+    }
+    for members in groups.values() {
+        for &i in members {
+            files[i].same_as = members
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| SameAs {
+                    file: files[j].file.clone(),
+                    how: same::how(&files[i].file, &files[j].file),
+                })
+                .collect();
+        }
     }
 }
 
@@ -348,22 +479,16 @@ pub(crate) mod tests {
         let rst = seed_client_reset();
         Grades {
             files: vec![
-                FileResult {
-                    file: "subs/alice/lab.pcapng".into(),
-                    outcome: Ok(judged(four_segment())),
-                },
-                FileResult {
-                    file: "subs/bob/lab.pcapng".into(),
-                    outcome: Ok(judged(rst)),
-                },
-                FileResult {
-                    file: "subs/carol/lab.pcapng".into(),
-                    outcome: Err(CheckError::NoTcp {
+                FileResult::new("subs/alice/lab.pcapng".into(), Ok(judged(four_segment()))),
+                FileResult::new("subs/bob/lab.pcapng".into(), Ok(judged(rst))),
+                FileResult::new(
+                    "subs/carol/lab.pcapng".into(),
+                    Err(CheckError::NoTcp {
                         path: "subs/carol/lab.pcapng".into(),
                         packets: 41,
                         first_note: None,
                     }),
-                },
+                ),
             ],
             notes: vec!["a note".to_owned()],
         }
@@ -407,15 +532,89 @@ pub(crate) mod tests {
         let mut items = Judged::all(group(four_segment(), None), &Expectations::default());
         let failing = Judged::all(group(seed_client_reset(), None), &Expectations::default());
         items.extend(failing);
-        let r = FileResult {
-            file: "x".into(),
-            outcome: Ok(CheckedFile {
+        let r = FileResult::new(
+            "x".into(),
+            Ok(CheckedFile {
                 connections: items,
                 notes: vec![],
             }),
-        };
+        );
         let why = r.reason().unwrap();
         assert!(why.starts_with("connection 2 of 2: termination:"), "{why}");
+    }
+
+    #[test]
+    fn the_same_capture_is_checked_once_and_every_path_keeps_its_row() {
+        let d = tempfile::tempdir().unwrap();
+        let p = |n: &str| d.path().join(n);
+        std::fs::write(p("alice.pcap"), b"not a capture").unwrap();
+        std::os::unix::fs::symlink("alice.pcap", p("aaron.pcap")).unwrap();
+        std::fs::write(p("carol.pcap"), b"not a capture").unwrap();
+        std::fs::write(p("dave.pcap"), b"not a capture either").unwrap();
+        let inputs = expand(&[d.path().to_owned()]);
+        let g = grade(inputs, &GradeConfig::default(), &|_| {});
+        let names: Vec<String> = g
+            .files
+            .iter()
+            .map(|f| f.file.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["aaron.pcap", "alice.pcap", "carol.pcap", "dave.pcap"]
+        );
+        let same: Vec<Vec<(String, Sameness)>> = g
+            .files
+            .iter()
+            .map(|f| {
+                f.same_as
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.file.file_name().unwrap().to_string_lossy().into_owned(),
+                            s.how,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            same,
+            [
+                vec![
+                    ("alice.pcap".into(), Sameness::File),
+                    ("carol.pcap".into(), Sameness::Content)
+                ],
+                vec![
+                    ("aaron.pcap".into(), Sameness::File),
+                    ("carol.pcap".into(), Sameness::Content)
+                ],
+                vec![
+                    ("aaron.pcap".into(), Sameness::Content),
+                    ("alice.pcap".into(), Sameness::Content)
+                ],
+                vec![],
+            ]
+        );
+        let why: Vec<String> = g.files.iter().map(|f| f.reason().unwrap()).collect();
+        assert!(
+            why[0].contains("is not a pcap or pcapng capture"),
+            "{why:?}"
+        );
+        assert!(
+            why[1].contains("alice.pcap` is the same file as `")
+                && why[1].contains("aaron.pcap`, which cannot be used: `"),
+            "{why:?}"
+        );
+        assert!(
+            why[2].contains("carol.pcap` has the same content as `"),
+            "{why:?}"
+        );
+        assert_eq!(g.notes.len(), 2, "{:?}", g.notes);
+        assert!(
+            g.notes[0].ends_with("aaron.pcap`: checked once, each keeps its row"),
+            "{:?}",
+            g.notes
+        );
     }
 
     #[rstest]

@@ -10,6 +10,11 @@
 //! result: UNUSABLE (3 file(s): 1 PASS, 1 FAIL, 1 UNUSABLE)
 //! ```
 //!
+//! Names are escaped ([`crate::fsx::shown`]): no control character reaches
+//! the terminal, and names that are not UTF-8 stay apart. A file that is
+//! the same capture as another says so after its result
+//! (`PASS (same content as subs/bob/lab.pcapng)`).
+//!
 //! `first data` is the client's first data segment's length and the ack
 //! that acknowledged it. A file with several connections shows each
 //! distinct value once (`four_segment x3, reset`), the retransmissions
@@ -18,6 +23,7 @@
 use std::io::{self, Write};
 
 use super::{FileResult, Grades};
+use crate::fsx::shown;
 use crate::report::text;
 use crate::verdict::Judged;
 
@@ -25,7 +31,10 @@ use crate::verdict::Judged;
 pub fn write_text(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
     let n = grades.files.len();
     for (i, f) in grades.files.iter().enumerate() {
-        writeln!(out, "file {} of {n}: {}", i + 1, f.file.display())?;
+        writeln!(out, "file {} of {n}: {}", i + 1, shown(&f.file))?;
+        if let Some(same) = f.same_note() {
+            writeln!(out, "the same capture: {same} (checked once)")?;
+        }
         match &f.outcome {
             Ok(checked) => text::write_text(out, &checked.connections, &checked.notes)?,
             Err(e) => writeln!(out, "UNUSABLE {e}")?,
@@ -81,11 +90,14 @@ pub fn write_table(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
 
 /// One file's row of the summary table.
 fn row(f: &FileResult) -> [String; 7] {
-    let file = f.file.display().to_string();
-    let result = match f.reason() {
-        Some(why) => format!("{} {why}", f.status()),
-        None => f.status().to_string(),
-    };
+    let file = shown(&f.file);
+    let mut result = f.status().to_string();
+    if let Some(same) = f.same_note() {
+        result += &format!(" ({same})");
+    }
+    if let Some(why) = f.reason() {
+        result += &format!(" {why}");
+    }
     let items = match &f.outcome {
         Ok(checked) => &checked.connections,
         Err(_) => {

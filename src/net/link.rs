@@ -29,6 +29,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use super::netns::{Namespace, NetnsError, thread_id};
+use super::rate::Rate;
 
 /// The server's address (RFC 2544's benchmarking range, which exists only
 /// inside the lab's namespaces).
@@ -39,6 +40,14 @@ pub const CLIENT_ADDR: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 const SERVER_IF: &str = "srv0";
 /// The client's end of the veth pair.
 const CLIENT_IF: &str = "cli0";
+
+/// The smallest MTU at which the lab's segments are not fragmented: the
+/// kernel never sends a TCP segment of less than `tcp_min_snd_mss` (48)
+/// bytes of payload, plus 40 bytes of IPv4 and TCP headers. Measured on
+/// veth: at MTU 87 the kernel locks the route's MTU, clears DF and
+/// fragments every segment (for 10 minutes in that namespace); at 88
+/// nothing is fragmented, with or without timestamps.
+pub const MIN_MTU: u32 = 88;
 
 /// What the link is like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +62,7 @@ pub struct LinkConfig {
     /// exactly one retransmission can be asserted.
     pub drop_nth: Option<u32>,
     /// A `tc tbf` rate limit on both ends, e.g. `10mbit`.
-    pub rate: Option<String>,
+    pub rate: Option<Rate>,
 }
 
 impl Default for LinkConfig {
@@ -94,6 +103,34 @@ impl LinkConfig {
         s
     }
 
+    /// Checks that every setting can work, each refusal one sentence: an
+    /// MTU of [`MIN_MTU`] to 65535, loss below 100% (all segments lost is
+    /// no connection), `drop_nth` from 1.
+    pub fn check(&self) -> Result<(), LinkError> {
+        if !(MIN_MTU..=65535).contains(&self.mtu) {
+            return Err(LinkError::Invalid(format!(
+                "an MTU of {} is not possible for the lab: below {MIN_MTU} the kernel fragments every TCP segment (its smallest segment, 48 bytes, plus 40 bytes of headers), and 65535 is the most; give {MIN_MTU} to 65535 (1500 is Ethernet's)",
+                self.mtu
+            )));
+        }
+        for (loss, way) in [
+            (self.loss_to_server, "to the server"),
+            (self.loss_to_client, "to the client"),
+        ] {
+            if loss >= 100 {
+                return Err(LinkError::Invalid(format!(
+                    "a loss of {loss}% {way} drops every segment, so no connection can be made: give 0% to 99%"
+                )));
+            }
+        }
+        if self.drop_nth == Some(0) {
+            return Err(LinkError::Invalid(
+                "--drop-nth counts from 1 (the client's first data segment)".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The nftables ruleset of the server's namespace (client-to-server
     /// drops), or `None` when nothing is dropped that way.
     pub(crate) fn server_rules(&self) -> Option<String> {
@@ -119,10 +156,12 @@ impl LinkConfig {
     }
 }
 
+/// Drops `percent` (1 to 99, see [`LinkConfig::check`]) of the TCP
+/// segments arriving on `interface`; nft takes `< N` for N up to 99 only.
 fn random_loss(interface: &str, percent: u8) -> String {
     format!(
         "iifname \"{interface}\" meta l4proto tcp numgen random mod 100 < {} counter name dropped drop",
-        percent.min(100)
+        percent.min(99)
     )
 }
 
@@ -175,22 +214,7 @@ pub struct VethLink {
 impl VethLink {
     /// Creates the namespaces, the veth pair, the addresses and the rules.
     pub fn create(config: &LinkConfig) -> Result<VethLink, LinkError> {
-        if !(68..=65535).contains(&config.mtu) {
-            return Err(LinkError::Invalid(format!(
-                "an MTU of {} is not possible: give 68 to 65535 (1500 is Ethernet's)",
-                config.mtu
-            )));
-        }
-        if config.loss_to_server > 100 || config.loss_to_client > 100 {
-            return Err(LinkError::Invalid(
-                "loss is a percentage: give 0% to 100%".to_owned(),
-            ));
-        }
-        if config.drop_nth == Some(0) {
-            return Err(LinkError::Invalid(
-                "--drop-nth counts from 1 (the client's first data segment)".to_owned(),
-            ));
-        }
+        config.check()?;
         let server = Arc::new(Namespace::new()?);
         let client = Arc::new(Namespace::new()?);
         let mtu = config.mtu.to_string();
@@ -222,8 +246,18 @@ impl VethLink {
                 ns.exec(
                     "tc",
                     &[
-                        "qdisc", "add", "dev", dev, "root", "tbf", "rate", rate, "burst", "32kbit",
-                        "latency", "400ms",
+                        "qdisc",
+                        "add",
+                        "dev",
+                        dev,
+                        "root",
+                        "tbf",
+                        "rate",
+                        &rate.tc_value(),
+                        "burst",
+                        "32kbit",
+                        "latency",
+                        "400ms",
                     ],
                     None,
                 )
@@ -349,11 +383,33 @@ mod tests {
         assert_eq!(LinkConfig::default().server_rules(), None);
     }
 
+    #[rstest::rstest]
+    #[case::below_the_floor(LinkConfig { mtu: 87, ..LinkConfig::default() }, "an MTU of 87 is not possible for the lab: below 88 the kernel fragments")]
+    #[case::ip_minimum(LinkConfig { mtu: 68, ..LinkConfig::default() }, "an MTU of 68 is not possible")]
+    #[case::all_lost(LinkConfig::default().loss(100), "a loss of 100% to the server drops every segment")]
+    #[case::all_lost_one_way(LinkConfig { loss_to_client: 100, ..LinkConfig::default() }, "a loss of 100% to the client")]
+    #[case::drop_zero(LinkConfig { drop_nth: Some(0), ..LinkConfig::default() }, "--drop-nth counts from 1")]
+    fn settings_that_cannot_work_are_one_sentence(#[case] c: LinkConfig, #[case] says: &str) {
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.starts_with(says), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn the_floor_and_almost_all_loss_are_accepted() {
+        let c = LinkConfig {
+            mtu: MIN_MTU,
+            ..LinkConfig::default().loss(99)
+        };
+        c.check().unwrap();
+        assert!(c.server_rules().unwrap().contains("mod 100 < 99 counter"));
+    }
+
     #[test]
     fn the_description_names_every_impairment() {
         let c = LinkConfig {
             drop_nth: Some(3),
-            rate: Some("10mbit".into()),
+            rate: Some("10mbit".parse().unwrap()),
             ..LinkConfig::default().loss(5)
         };
         assert_eq!(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SweepStats;
 use super::row::{SweepRow, summary};
+use crate::fsx::csv_cell;
 use crate::verdict::TerminationKind;
 
 /// The text report: one line per size, the summary, wall time and memory.
@@ -56,7 +57,9 @@ pub fn write_json(out: &mut dyn Write, rows: &[SweepRow], stats: &SweepStats) ->
 }
 
 /// One CSV row: the columns of [`SweepRow`], the duration in seconds with
-/// six decimals.
+/// six decimals. Its one text cell is guarded against formula injection
+/// ([`csv_cell`]), as every cell of every CSV tcplab writes; the others
+/// are numbers that are never negative, booleans and snake_case names.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CsvRow {
     /// Bytes in each message.
@@ -101,7 +104,7 @@ impl From<&SweepRow> for CsvRow {
             psh: r.psh,
             termination: r.termination,
             retransmissions: r.retransmissions,
-            duration_s: format!("{:.6}", r.duration),
+            duration_s: csv_cell(&format!("{:.6}", r.duration)).into_owned(),
             passed: r.passed,
         }
     }
@@ -119,6 +122,34 @@ pub fn write_csv(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_that_would_be_a_formula_is_guarded() {
+        // A duration below zero (a capture whose clock stepped back) reads
+        // as a formula to a spreadsheet.
+        let row = SweepRow {
+            size: 1,
+            messages: 1,
+            client_segments: 1,
+            server_segments: 1,
+            largest_segment: 1,
+            final_ack: 2,
+            expected_ack: 2,
+            pure_acks: 0,
+            psh: 0,
+            termination: TerminationKind::FourSegment,
+            retransmissions: 0,
+            duration: -0.5,
+            passed: true,
+        };
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &[row]).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.lines().nth(1).unwrap().contains(",'-0.500000,"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn csv_has_a_header_and_reads_back() {

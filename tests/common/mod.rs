@@ -125,3 +125,91 @@ pub fn kill9(pid: u32) {
         nix::sys::signal::Signal::SIGKILL,
     );
 }
+
+/// Runs tcplab in the folder `dir`; returns (exit code, stdout, stderr).
+pub fn tcplab_in(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::cargo_bin("tcplab")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("tcplab exited by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A small tmpfs mounted for one test in a folder of its own, unmounted
+/// (lazily, so also while a file is still open) when dropped.
+pub struct Tmpfs {
+    /// Where it is mounted.
+    pub at: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. `64k`); `None`, printing SKIPPED and
+    /// why, when that is not possible (not root).
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("SKIPPED: mounting a tmpfs needs root");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("mnt");
+        std::fs::create_dir(&at).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(&at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED: cannot mount a tmpfs here");
+            return None;
+        }
+        Some(Tmpfs { at, _dir: dir })
+    }
+
+    /// Fills it up with a file named `filler`, leaving at most `leave`
+    /// bytes free.
+    pub fn fill(&self, leave: u64) {
+        use std::io::Write;
+        let st = nix::sys::statvfs::statvfs(&self.at).unwrap();
+        let free = st.blocks_available() * st.fragment_size();
+        let mut f = std::fs::File::create(self.at.join("filler")).unwrap();
+        let mut left = free.saturating_sub(leave);
+        let chunk = vec![b'x'; 4096];
+        while left > 0 {
+            let n = left.min(4096) as usize;
+            if f.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+            left -= n as u64;
+        }
+        let _ = f.sync_all();
+    }
+
+    /// The names in it, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.at)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+    }
+}

@@ -1,5 +1,6 @@
-//! Segment builders for tests: the seed's lab as a list of segments, and
-//! single segments written with relative numbers, as a ladder shows them.
+//! Builders for tests: the seed's lab as a list of segments, single
+//! segments written with relative numbers, as a ladder shows them, and
+//! capture files byte by byte ([`captures`]).
 //!
 //! Available to tcplab's own tests and, with the `test-support` feature, to
 //! anyone's:
@@ -12,6 +13,8 @@
 //! assert_eq!(conn.history(), "ShADadFf");
 //! # }
 //! ```
+
+pub mod captures;
 
 use crate::connection::Role;
 use crate::wire::seq::SeqNumber;
