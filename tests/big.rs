@@ -3,9 +3,8 @@
 //! and its own memory stays bounded, because it keeps segment headers only.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
 
 const CONNECTIONS: u16 = 100;
 const SEGMENTS: u32 = 16;
@@ -129,18 +128,6 @@ impl<W: Write> Pcap<W> {
     }
 }
 
-/// Peak resident memory (VmHWM) of a process, in KiB.
-fn peak_kib(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 #[test]
 fn a_200_mb_capture_is_judged_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -157,25 +144,8 @@ fn a_200_mb_capture_is_judged_in_bounded_memory() {
     drop(pcap);
     assert!(size > 200 * 1024 * 1024, "{size}");
 
-    let mut child = Command::cargo_bin("tcplab")
-        .unwrap()
-        .args(["check", path.to_str().unwrap(), "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || std::io::read_to_string(out).unwrap());
-    // VmHWM only grows: the last reading before exit is the peak, up to the
-    // last few milliseconds.
-    let mut peak = 0;
-    while child.try_wait().unwrap().is_none() {
-        peak = peak.max(peak_kib(pid).unwrap_or(0));
-        std::thread::park_timeout(std::time::Duration::from_millis(5));
-    }
-    let status = child.wait().unwrap();
-    let json = reader.join().unwrap();
-    assert_eq!(status.code(), Some(0), "{json}");
+    let (code, json, peak) = common::tcplab_peak_rss(&["check", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{json}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let conns = v["connections"].as_array().unwrap();
     assert_eq!(conns.len(), usize::from(CONNECTIONS));

@@ -224,3 +224,27 @@ async fn a_lab_whose_tshark_dies_closes_its_sockets_and_says_so() {
         Vec::<i32>::new()
     );
 }
+
+/// The lab's peers stream each message: a payload of more than 1 GiB runs
+/// in bounded memory, with every byte acknowledged.
+#[test]
+fn a_gibibyte_payload_runs_in_bounded_memory() {
+    const PAYLOAD: u64 = 1_100_000_000;
+    let (code, json, peak) = common::tcplab_peak_rss(&[
+        "run",
+        "--payload",
+        &PAYLOAD.to_string(),
+        "--io-timeout",
+        "300",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["connections"][0]["client_bytes"], PAYLOAD);
+    assert_eq!(v["connections"][0]["server_bytes"], PAYLOAD);
+    eprintln!(
+        "{PAYLOAD} bytes each way: tcplab peak RSS {} MiB",
+        peak / 1024
+    );
+    assert!(peak > 0 && peak < 64 * 1024, "tcplab peak RSS {peak} KiB");
+}

@@ -159,3 +159,34 @@ fn a_clean_exchange_of_everyday_programs_passes(#[case] case: Case) {
     }
     assert_eq!(code, 0, "{case:?}: {err}");
 }
+
+/// A student's program runs as the user named, without root's rights and
+/// with a clean environment when asked; without `--user`, tcplab says that
+/// the program is about to run as root.
+#[rstest]
+#[case::as_nobody(&["--user", "nobody", "--clean-env"], "uid 65534 gid 65534 groups [] env ['HOME', 'LANG', 'LOGNAME', 'PATH', 'USER']", false)]
+#[case::as_root(&[], "uid 0 gid 0", true)]
+fn a_watched_program_runs_as_the_user_named(
+    #[case] options: &[&str],
+    #[case] says: &str,
+    #[case] warned: bool,
+) {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED: running a program as another user needs root");
+        return;
+    }
+    let script = "import os, sys\nprint(f'uid {os.getuid()} gid {os.getgid()} groups {os.getgroups()} env {sorted(os.environ)}', file=sys.stderr)";
+    let port = free_port().to_string();
+    let mut args = vec!["watch", "--port", &port, "--timeout", "10"];
+    args.extend(options);
+    args.extend(["--", "python3", "-c", script]);
+    let (code, _, err) = tcplab(&args);
+    // The program makes no connection: the watch says so (exit 2).
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(says), "{err}");
+    assert_eq!(
+        err.contains("will run as root: pass --user NAME"),
+        warned,
+        "{err}"
+    );
+}

@@ -213,3 +213,42 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg("-l").arg(&self.at).status();
     }
 }
+
+/// Runs tcplab with `args` and returns (exit code, stdout, its peak resident
+/// memory in KiB). VmHWM only grows: the last reading before exit is the
+/// peak, up to its last few milliseconds.
+pub fn tcplab_peak_rss(args: &[&str]) -> (i32, String, u64) {
+    let mut child = Command::cargo_bin("tcplab")
+        .unwrap()
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(out).unwrap());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_kib(pid).unwrap_or(0));
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    }
+    let status = child.wait().unwrap();
+    let stdout = reader.join().unwrap();
+    (
+        status.code().expect("tcplab exited by a signal"),
+        stdout,
+        peak,
+    )
+}
+
+/// Peak resident memory (VmHWM) of a process, in KiB.
+fn peak_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
