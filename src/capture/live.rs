@@ -67,13 +67,22 @@ pub struct LiveConfig {
     /// exit path (see [`crate::fsx::atomic`]).
     pub save: Option<PathBuf>,
     /// Address the probes are sent to and from (must be on `interface`),
-    /// unless `probe_route` says otherwise.
+    /// unless the capture taps a link.
     pub probe_addr: IpAddr,
-    /// The network namespace `interface` is in (`None`: tcplab's own).
-    pub namespace: Option<Arc<Namespace>>,
-    /// Probes that must cross a link to reach `interface` (a veth pair)
-    /// instead of going to their own socket on `probe_addr`.
-    pub probe_route: Option<ProbeRoute>,
+    /// The link whose server end `interface` is ([`LiveConfig::over`]);
+    /// `None`: an interface of tcplab's own network namespace.
+    pub tap: Option<LinkTap>,
+}
+
+/// A capture on one end of a two-namespace link: tcpdump runs in that
+/// end's namespace, and probes cross the link from the other namespace
+/// instead of going to a socket of their own. Made by [`LiveConfig::over`].
+#[derive(Clone, Debug)]
+pub struct LinkTap {
+    /// The namespace of the tapped interface.
+    pub(crate) namespace: Arc<Namespace>,
+    /// How the probes cross the link.
+    pub(crate) probes: ProbeRoute,
 }
 
 impl Default for LiveConfig {
@@ -87,8 +96,7 @@ impl Default for LiveConfig {
             stop_timeout: Duration::from_secs(5),
             save: None,
             probe_addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            namespace: None,
-            probe_route: None,
+            tap: None,
         }
     }
 }
@@ -100,12 +108,14 @@ impl LiveConfig {
     pub fn over(self, link: &VethLink) -> LiveConfig {
         LiveConfig {
             interface: link.server_interface().to_owned(),
-            namespace: Some(Arc::clone(link.server_ns())),
-            probe_route: Some(ProbeRoute {
-                from: Arc::clone(link.client_ns()),
-                from_addr: link.client_addr(),
-                to: Arc::clone(link.server_ns()),
-                to_addr: link.server_addr(),
+            tap: Some(LinkTap {
+                namespace: Arc::clone(link.server_ns()),
+                probes: ProbeRoute {
+                    from: Arc::clone(link.client_ns()),
+                    from_addr: link.client_addr(),
+                    to: Arc::clone(link.server_ns()),
+                    to_addr: link.server_addr(),
+                },
             }),
             ..self
         }
@@ -237,7 +247,7 @@ impl LiveCapture {
         while self.probes_seen.is_empty() {
             tokio::select! {
                 _ = tick.tick() => {
-                    self.tcpdump.check()?;
+                    self.check_tcpdump().await?;
                     if Instant::now() >= deadline {
                         let said = self.tcpdump.said();
                         return Err(CaptureError::StartTimeout {
@@ -287,6 +297,19 @@ impl LiveCapture {
                 Err(self.why_tshark_ended(r.err()).await)
             }
             None => Err(self.why_tshark_ended(None).await),
+        }
+    }
+
+    /// Fails if tcpdump has stopped; when it stopped because tshark went
+    /// away, the error is tshark's, as [`LiveCapture::why_tshark_ended`]
+    /// tells it (with the saved file's shortfall, if any).
+    async fn check_tcpdump(&mut self) -> Result<(), CaptureError> {
+        match self.tcpdump.check() {
+            Err(CaptureError::ToolDied {
+                tool: "tshark",
+                detail,
+            }) => Err(self.why_tshark_ended(Some(detail)).await),
+            r => r,
         }
     }
 
@@ -369,7 +392,7 @@ impl LiveCapture {
             tokio::select! {
                 ev = self.rx.recv() => self.handle(ev).await?,
                 _ = resend.tick() => {
-                    self.tcpdump.check()?;
+                    self.check_tcpdump().await?;
                     self.send_probe().await?;
                 }
                 _ = sleep_until(deadline) => {

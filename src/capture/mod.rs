@@ -4,7 +4,7 @@
 //! - [`live`]: tcpdump in immediate mode (`tcpdump`) writes into a FIFO
 //!   that tshark (`tshark`, through rtshark) reads as a file, so each
 //!   segment reaches tcplab about half a millisecond after it was sent. A
-//!   UDP [`probe`], resent until it comes back through the whole pipeline,
+//!   UDP probe (`probe`), resent until it comes back through the whole pipeline,
 //!   proves the capture runs; a second probe sent after the exchange is the
 //!   closing fence.
 //! - [`session`]: one live capture shared by many labs.
@@ -22,7 +22,7 @@
 
 pub mod file;
 pub mod live;
-pub mod probe;
+mod probe;
 pub mod session;
 pub mod shape;
 mod tcpdump;
@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use file::{FileCapture, read_file};
-pub use live::{Captured, LiveCapture, LiveConfig, TcpFilter};
+pub use live::{Captured, LinkTap, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;
 pub use shape::{Damage, Format, Shape, ShapeError};
 pub use watch::{Watch, Watched};

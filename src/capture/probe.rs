@@ -31,15 +31,15 @@ pub(crate) fn probe_payload(token: u64) -> Vec<u8> {
 /// How probes cross a link between two namespaces: sent from `from_addr`
 /// in `from` to a socket on `to_addr` in `to`.
 #[derive(Clone, Debug)]
-pub struct ProbeRoute {
+pub(crate) struct ProbeRoute {
     /// The sending side's namespace.
-    pub from: Arc<Namespace>,
+    pub(crate) from: Arc<Namespace>,
     /// The sender's address.
-    pub from_addr: IpAddr,
+    pub(crate) from_addr: IpAddr,
     /// The receiving side's namespace.
-    pub to: Arc<Namespace>,
+    pub(crate) to: Arc<Namespace>,
     /// The receiver's address.
-    pub to_addr: IpAddr,
+    pub(crate) to_addr: IpAddr,
 }
 
 /// The probe sender, where it sends, and the receiving socket when that is
@@ -47,7 +47,7 @@ pub struct ProbeRoute {
 pub(crate) async fn probe_sockets(
     config: &LiveConfig,
 ) -> Result<(UdpSocket, SocketAddr, Option<UdpSocket>), CaptureError> {
-    let Some(route) = &config.probe_route else {
+    let Some(route) = config.tap.as_ref().map(|t| &t.probes) else {
         let probe = UdpSocket::bind((config.probe_addr, 0))
             .await
             .map_err(CaptureError::io("binding the capture's probe socket"))?;

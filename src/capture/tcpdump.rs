@@ -33,8 +33,8 @@ impl Tcpdump {
         filter: &str,
         out: OwnedFd,
     ) -> Result<Tcpdump, CaptureError> {
-        let mut cmd = match &config.namespace {
-            Some(ns) => ns.command("tcpdump"),
+        let mut cmd = match &config.tap {
+            Some(tap) => tap.namespace.command("tcpdump"),
             None => Command::new("tcpdump"),
         };
         cmd.arg("-i")

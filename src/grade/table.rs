@@ -134,7 +134,7 @@ fn row(f: &FileResult) -> [String; 7] {
 }
 
 /// `len/ack` of the client's first data segment; `-` for what is missing.
-pub fn first_data(j: &Judged) -> String {
+fn first_data(j: &Judged) -> String {
     match &j.verdict.findings.first_data {
         Some(d) => format!(
             "{}/{}",
