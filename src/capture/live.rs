@@ -40,7 +40,7 @@ use super::tcpdump::Tcpdump;
 use super::tshark::{self, Event};
 use super::{CaptureError, Intake};
 use crate::connection::Connections;
-use crate::fsx::{AtomicFile, fd_path, shown};
+use crate::fsx::{AtomicFile, fd_path};
 use crate::net::link::VethLink;
 use crate::net::netns::Namespace;
 
@@ -321,19 +321,20 @@ impl LiveCapture {
     /// tshark delivered (tshark stops when its writes fail, on a full disk),
     /// and the error says so.
     async fn why_tshark_ended(&mut self, said: Option<String>) -> CaptureError {
-        let mut detail = said.unwrap_or_else(|| "it stopped reading the capture".to_owned());
         if let (Some(file), Some(target)) = (&self.saving, &self.config.save) {
             let (saved, delivered) = (saved_frames(file), self.intake.packets);
             if saved < delivered {
-                detail += &format!(
-                    ", and the capture saved for `{}` holds {saved} of the {delivered} packets it delivered (is the disk full?): nothing was kept",
-                    shown(target)
-                );
+                // tshark stopped when its writes failed (a full disk).
+                return CaptureError::SaveIncomplete {
+                    path: target.clone(),
+                    saved,
+                    delivered,
+                };
             }
         }
         let tshark_died = CaptureError::ToolDied {
             tool: "tshark",
-            detail,
+            detail: said.unwrap_or_else(|| "it stopped reading the capture".to_owned()),
         };
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {
