@@ -61,7 +61,9 @@
 //!   `unanswered`, `inactive`, `expired`, `closed`), else `null`.
 //! - `transfer.retransmissions[].kind`: `fast` (after the peer's duplicate
 //!   ACKs) or `timeout` (a timer: RTO or tail loss probe); `after` is seconds
-//!   since the first transmission (frame `original_frame`).
+//!   since the first transmission (frame `original_frame`); both are `null`
+//!   when the capture does not hold the first transmission (the bytes still
+//!   count, once).
 //! - `tunnel`: `null`, or how the connection was carried inside other
 //!   packets: `{ "kind": "vxlan", "outer": ["10.1.200.131", "10.1.1.172"] }`
 //!   (`kind`: `gre`, `vxlan`, `geneve`, `gtp`, `teredo`, `ayiya`,

@@ -111,9 +111,10 @@ fn write_transfer(out: &mut dyn Write, t: &Transfer) -> io::Result<()> {
             r.seq,
             r.len,
             r.kind,
-            r.original_frame
-                .map(|o| format!(", {:.6} s after frame {o}", r.after))
-                .unwrap_or_else(|| " (first transmission not captured)".to_owned())
+            match (r.original_frame, r.after) {
+                (Some(o), Some(after)) => format!(", {after:.6} s after frame {o}"),
+                _ => " (first transmission not captured)".to_owned(),
+            }
         )?;
     }
     Ok(())
