@@ -27,6 +27,7 @@ pub mod data;
 pub mod diagnosis;
 pub mod expected_ladder;
 pub mod handshake;
+pub mod reset;
 pub mod termination;
 
 pub use data::FirstData;
