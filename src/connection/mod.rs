@@ -146,7 +146,9 @@ pub struct Connection {
     zeek: Zeek,
     /// The timers pending for it while it is its 4-tuple's current one.
     pending: Pending,
-    /// Why it ended before its 4-tuple's next packet, if it did.
+    /// Why Zeek's rules ended it, if they did before the capture's end.
+    ended: Option<Split>,
+    /// Why it ended, once a later connection began on its 4-tuple.
     split: Option<Split>,
 }
 
@@ -204,6 +206,7 @@ impl Connection {
             analyzer: Analyzer::default(),
             zeek: Zeek::new(client, server, first.time, flipped),
             pending: Pending::default(),
+            ended: None,
             split: None,
         }
     }

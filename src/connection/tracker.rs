@@ -74,11 +74,12 @@ impl Connections {
         let index = self.list.len();
         let mut c = Connection::new(first, client, server, flipped);
         let k = key(client, server);
-        // A timer ended the one before, and no SYN begins this one: tshark
-        // still sees one stream.
         if let Some(&before) = self.latest.get(&k) {
-            let earlier = &self.list[before];
-            if !first.flags.syn() && earlier.split.is_some_and(|s| s != Split::NewSyn) {
+            let earlier = &mut self.list[before];
+            earlier.split = earlier.ended;
+            // A timer ended the one before, and no SYN begins this one:
+            // tshark still sees one stream.
+            if !first.flags.syn() && earlier.ended.is_some_and(|s| s != Split::NewSyn) {
                 c.continue_from(earlier);
             }
         }
@@ -101,7 +102,7 @@ impl Connections {
     /// Ends connection `index`: its 4-tuple's next packet begins another.
     fn end(&mut self, index: usize, why: Split) {
         let c = &mut self.list[index];
-        c.split = Some(why);
+        c.ended = Some(why);
         c.pending.clear();
         let k = key(c.client, c.server);
         if self.current.get(&k) == Some(&index) {
@@ -114,7 +115,7 @@ impl Connections {
         let now = self.now;
         while let Some(due) = self.timers.next_due(now) {
             let c = &mut self.list[due.conn];
-            if c.split.is_some() || !c.pending.fire(&due) {
+            if c.ended.is_some() || !c.pending.fire(&due) {
                 continue;
             }
             match c.zeek.on_timer(due.kind, now) {
@@ -312,6 +313,21 @@ mod tests {
         assert!(resent.is_retransmission());
         assert_eq!(conns[1].history(), "D");
         assert!(conns[1].relative_mismatches().is_empty());
+    }
+
+    /// A timer that ends a connection splits nothing unless its 4-tuple
+    /// goes on: another 4-tuple's packet 10 minutes later leaves it whole.
+    #[test]
+    fn a_connection_no_packet_follows_was_not_split() {
+        let mut other = at(seg(5, C, PSH | ACK, 1, 1, 10), 600.0);
+        other.src.set_port(40000);
+        let segs = vec![
+            at(seg(1, C, PSH | ACK, 1, 1, 10), 0.0),
+            at(seg(2, S, ACK, 1, 11, 0), 0.1),
+            other,
+        ];
+        let h = histories(on_port(segs, 9000));
+        assert_eq!(h, [("Da".into(), None), ("D".into(), None)]);
     }
 
     #[test]
