@@ -204,3 +204,52 @@ fn the_termination_fits_zeeks_conn_state_as_the_readme_maps_them() {
     assert!(fits("reset", "RSTRH", "Dr"));
     assert!(!fits("four_segment", "S1", "ShADad"));
 }
+
+/// ssh.client-side-half-duplex: only the client's side was captured, so
+/// its SYN looks unanswered; 5 s on Zeek ends the attempt (`SAD`, S0) and
+/// the same 4-tuple's later packets are a second connection (`DAF`, SH),
+/// as in Zeek's conn.log. Both reports say why.
+#[test]
+fn a_4_tuple_zeek_splits_is_two_connections_that_say_why() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/zeek/ssh__ssh.client-side-half-duplex.pcap");
+    let path = path.to_str().unwrap();
+    let (_, stdout, _) = tcplab(&["check", path, "--json"]);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let both: Vec<&Value> = v["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["client"] == "192.168.1.79:51880")
+        .collect();
+    let seen: Vec<[&Value; 4]> = both
+        .iter()
+        .map(|c| {
+            [
+                &c["history"],
+                &c["conn_state"],
+                &c["client_packets"],
+                &c["split"],
+            ]
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            [
+                &"SAD".into(),
+                &"S0".into(),
+                &19.into(),
+                &"unanswered".into()
+            ],
+            [&"DAF".into(), &"SH".into(), &6.into(), &Value::Null]
+        ]
+    );
+    let (_, text, _) = tcplab(&["check", path]);
+    assert!(
+        text.contains(
+            "split:           the SYN went unanswered for 5 s, so Zeek ended the attempt"
+        ),
+        "{text}"
+    );
+}

@@ -45,6 +45,28 @@ pub enum Split {
     Closed,
 }
 
+impl std::fmt::Display for Split {
+    /// Why, in words, with what follows: the 4-tuple's next packets are
+    /// another connection.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Split::NewSyn => "a new SYN on the same ends began the next connection",
+            Split::Unanswered => {
+                "the SYN went unanswered for 5 s, so Zeek ended the attempt; the same ends' later packets are the next connection"
+            }
+            Split::Inactive => {
+                "no packet for Zeek's inactivity timeout; the same ends' later packets are the next connection"
+            }
+            Split::Expired => {
+                "no packet for 5 s after a close or reset; the same ends' later packets are the next connection"
+            }
+            Split::Closed => {
+                "closed more than 5 s before; the same ends' later packets are the next connection"
+            }
+        })
+    }
+}
+
 /// A Zeek timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimerKind {

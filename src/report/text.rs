@@ -21,6 +21,9 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged], notes: &[String]) -> io
             writeln!(out, "tunnelled:       {t}")?;
         }
         writeln!(out, "history:         {}", f.history)?;
+        if let Some(split) = c.split() {
+            writeln!(out, "split:           {split}")?;
+        }
         writeln!(
             out,
             "termination:     {}{}",
