@@ -57,9 +57,10 @@ use zeek::Zeek;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// The side that sent the SYN (Zeek's originator).
+    /// Zeek's originator: the side that sent the SYN, or the side Zeek's
+    /// rules choose when the capture has none ([`ports`]).
     Client,
-    /// The side that answered it (Zeek's responder).
+    /// Zeek's responder: the side that answered.
     Server,
 }
 
