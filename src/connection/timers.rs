@@ -96,6 +96,7 @@ pub(crate) enum Action {
 }
 
 impl Effects {
+    /// Asks for timer `kind` at `at`.
     pub fn schedule(&mut self, at: f64, kind: TimerKind) {
         self.actions.push(Action::Schedule(at, kind));
     }
@@ -124,6 +125,22 @@ impl Pending {
         }
     }
 
+    /// Takes the due timer off the list, if it was still pending.
+    pub fn fire(&mut self, due: &Due) -> bool {
+        self.take(due.id)
+    }
+
+    /// Cancels the inactivity timer, when the timeout changes.
+    pub fn cancel_inactivity(&mut self) {
+        self.inactivity = None;
+    }
+
+    /// Cancels every timer but inactivity (`Analyzer::CancelTimers`).
+    pub fn cancel_analyzer(&mut self) {
+        self.analyzer.clear();
+    }
+
+    /// Cancels every timer: the connection ended.
     pub fn clear(&mut self) {
         *self = Pending::default();
     }
@@ -191,23 +208,6 @@ pub(crate) enum Fired {
     /// Check again at this time.
     Again(f64, TimerKind),
     Nothing,
-}
-
-impl Pending {
-    /// Takes the due timer off the list, if it was still pending.
-    pub fn fire(&mut self, due: &Due) -> bool {
-        self.take(due.id)
-    }
-
-    /// The pending inactivity timer, to cancel when the timeout changes.
-    pub fn cancel_inactivity(&mut self) {
-        self.inactivity = None;
-    }
-
-    /// Cancels every timer but inactivity.
-    pub fn cancel_analyzer(&mut self) {
-        self.analyzer.clear();
-    }
 }
 
 impl Zeek {
