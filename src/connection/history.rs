@@ -371,6 +371,9 @@ mod tests {
     #[case::a_fin_that_moved(lab(&[(C, FIN | ACK, 1860, 1860), (C, FIN | ACK, 1861, 1860)]), "ShADadFF")]
     // Payload on a FIN gives no D.
     #[case::data_on_a_fin(vec![seg(1, C, SYN, 0, 0, 0), seg(2, S, SYN | ACK, 0, 1, 0), seg(3, C, FIN | ACK, 1, 1, 5)], "ShF")]
+    // A SYN with data (TCP Fast Open): its end is where Zeek starts the
+    // sender's numbers, so its payload reaches nothing new: Zeek's T.
+    #[case::a_syn_with_data(vec![seg(1, C, SYN, 0, 0, 10)], "ST")]
     // Two control bits in one packet: Q (SYN+FIN, SYN+RST) or I (FIN+RST).
     #[case::syn_fin(vec![seg(1, C, SYN | FIN, 0, 0, 0)], "Q")]
     #[case::fin_rst(vec![seg(1, C, SYN, 0, 0, 0), seg(2, C, FIN | RST, 1, 0, 0)], "SI")]
