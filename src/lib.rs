@@ -21,9 +21,10 @@
 //!   sequence numbers, options, tunnel), a malformed header, a datagram;
 //! - [`process`]: child processes that never outlive tcplab;
 //! - [`net`]: anonymous network namespaces and the veth link;
-//! - [`connection`]: segments grouped by 4-tuple, roles, relative numbers,
-//!   Wireshark's analysis (retransmissions, duplicate ACKs, ...), Zeek's
-//!   history, the ladder diagram;
+//! - [`connection`]: segments grouped into connections as Zeek groups them,
+//!   roles, relative numbers, Wireshark's analysis (retransmissions,
+//!   duplicate ACKs, ...), Zeek's history, `conn_state` and counts, the
+//!   ladder diagram;
 //! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs, SACK;
 //! - [`verdict`]: the lab's questions (handshake, data, termination) as
 //!   checks against expectations, a diagnosis, and [`verdict::Judged`];

@@ -39,7 +39,10 @@ impl fmt::Display for RetransmissionKind {
 pub struct Retransmission {
     /// Its frame.
     pub frame: u64,
-    /// The frame of the first transmission of these sequence numbers, if captured.
+    /// The frame of the first transmission of these sequence numbers;
+    /// `None` when the capture does not hold it (lost before the capture
+    /// point, or sent before the capture began): the segment is still
+    /// counted in the byte counts and messages.
     pub original_frame: Option<u64>,
     /// Who resent.
     pub from: Role,
@@ -49,8 +52,9 @@ pub struct Retransmission {
     pub len: u32,
     /// What made the sender resend.
     pub kind: RetransmissionKind,
-    /// Seconds since the first transmission.
-    pub after: f64,
+    /// Seconds since the first transmission; `None` when the capture does
+    /// not hold it.
+    pub after: Option<f64>,
 }
 
 /// One message: a run of one end's payload not interrupted by the other
@@ -139,9 +143,16 @@ impl Transfer {
     }
 }
 
+/// The messages: every payload segment that carries sequence numbers not
+/// seen before on the capture, including one Wireshark calls a
+/// retransmission because the capture missed its first copy.
 fn messages(conn: &Connection) -> Vec<Message> {
     let mut out: Vec<Message> = Vec::new();
-    for s in conn.originals().filter(|s| s.segment.len > 0) {
+    let first_copies = conn
+        .steps
+        .iter()
+        .filter(|s| s.segment.len > 0 && !s.analysis.resent);
+    for s in first_copies {
         match out.last_mut() {
             Some(m) if m.from == s.from => {
                 m.bytes += u64::from(s.segment.len);
@@ -206,7 +217,7 @@ fn retransmissions(conn: &Connection, dups: &[usize]) -> Vec<Retransmission> {
                 } else {
                     RetransmissionKind::Timeout
                 },
-                after: original.map_or(0.0, |o| s.segment.time - steps[o].segment.time),
+                after: original.map(|o| s.segment.time - steps[o].segment.time),
             }
         })
         .collect()
@@ -269,5 +280,38 @@ mod tests {
         let t = Transfer::of(&group(no_dup, None).remove(0));
         assert_eq!(t.duplicate_acks, 0);
         assert_eq!(t.retransmissions[0].kind, RetransmissionKind::Timeout);
+    }
+
+    /// http/connect-with-smtp: the capture missed the client's 20 bytes at
+    /// 104 (lost before the capture point); its next segment came first,
+    /// then the 20 bytes again, which Wireshark calls a retransmission. They
+    /// still count, once, and the entry says the first copy is not on the
+    /// capture.
+    #[test]
+    fn a_first_copy_missing_from_the_capture_still_counts() {
+        use Role::{Client as C, Server as S};
+        let (syn, ack, psh) = (Flags::SYN, Flags::ACK, Flags::PSH);
+        let segs = vec![
+            seg(1, C, syn, 0, 0, 0),
+            seg(2, S, syn | ack, 0, 1, 0),
+            seg(3, C, ack, 1, 1, 0),
+            seg(4, C, psh | ack, 1, 1, 103),
+            seg(5, C, psh | ack, 124, 1, 10),
+            seg(6, C, psh | ack, 104, 1, 20),
+            seg(7, S, ack, 1, 134, 0),
+        ];
+        // Sent again a round trip later: what Wireshark calls a retransmission.
+        let mut segs = segs;
+        segs[5].time += 0.5;
+        segs[6].time += 0.5;
+        let conn = group(segs, None).remove(0);
+        assert_eq!(conn.bytes_sent(Role::Client), 133);
+        assert_eq!(conn.missed_bytes(Role::Client), 0);
+        let t = Transfer::of(&conn);
+        assert_eq!(t.message_sizes(Role::Client), vec![133]);
+        let r = &t.retransmissions[0];
+        assert_eq!((r.frame, r.original_frame, r.after), (6, None, None));
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json["after"], serde_json::Value::Null);
     }
 }

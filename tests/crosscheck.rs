@@ -4,16 +4,16 @@
 //! are checked against tshark's own two-dot fields, frame by frame, on every
 //! capture under `tests/fixtures/`: the loopback labs, a lossy veth lab
 //! (`lossy-link.pcapng`: SACK, out of order, retransmissions, duplicate
-//! ACKs, fast retransmissions), a capture with a gap, and Zeek's traces
-//! (`zeek/`: a spurious retransmission, tunnels). tshark runs once per
-//! capture and check: a few seconds in all.
+//! ACKs, fast retransmissions), a capture with a gap, and Zeek's 32 traces
+//! of real networks (`zeek/`: a spurious retransmission, tunnels, SSH, FTP,
+//! HTTP, ...). tshark runs once per capture and check: some 20 s in all.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tcplab::connection::{Analysis, Resend};
-use tcplab::wire::Segment;
+use tcplab::wire::{Malformed, Segment};
 
 const FLAGS: [&str; 9] = [
     "tcp.analysis.retransmission",
@@ -96,7 +96,14 @@ fn analysis_agrees_with_tsharks_on_every_fixture() {
         };
         let theirs = tsharks(&path);
         for c in &file.connections {
-            for s in &c.steps {
+            // A header tshark read whole but found short (its framing took a
+            // trailer for an FCS, after Cisco FabricPath) stops tshark's
+            // dissection before its analysis: nothing to compare with.
+            let analysed = c
+                .steps
+                .iter()
+                .filter(|s| !s.segment.malformed.contains(&Malformed::ShortSegment));
+            for s in analysed {
                 let o = ours(&s.analysis);
                 let t = theirs[&s.segment.frame];
                 for (n, &flag) in seen.iter_mut().zip(&t) {

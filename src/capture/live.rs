@@ -323,8 +323,9 @@ impl LiveCapture {
     async fn why_tshark_ended(&mut self, said: Option<String>) -> CaptureError {
         if let (Some(file), Some(target)) = (&self.saving, &self.config.save) {
             let (saved, delivered) = (saved_frames(file), self.intake.packets);
-            if saved < delivered {
-                // tshark stopped when its writes failed (a full disk).
+            // A tshark killed mid-write also leaves its file short: only a
+            // filesystem with no room left says the writes failed.
+            if saved < delivered && nearly_full(file) {
                 return CaptureError::SaveIncomplete {
                     path: target.clone(),
                     saved,
@@ -536,6 +537,13 @@ fn saved_frames(file: &AtomicFile) -> u64 {
         Err(ShapeError::Truncated { frame, .. } | ShapeError::Damaged { frame, .. }) => frame - 1,
         Err(_) => 0,
     }
+}
+
+/// Whether the filesystem holding `file` has less than 1 MiB free: tshark
+/// stops when a write fails for want of room.
+fn nearly_full(file: &AtomicFile) -> bool {
+    nix::sys::statvfs::fstatvfs(file.file())
+        .is_ok_and(|v| v.blocks_available().saturating_mul(v.fragment_size()) < (1 << 20))
 }
 
 impl Drop for LiveCapture {

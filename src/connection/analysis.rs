@@ -16,6 +16,7 @@
 use std::time::Duration;
 
 use super::Role;
+use super::ranges::Ranges;
 use crate::wire::Segment;
 
 /// How Wireshark classifies a segment that carries sequence numbers its
@@ -112,7 +113,7 @@ struct Flow {
     /// The last segment was a keep-alive.
     last_keep_alive: bool,
     /// Relative sequence ranges seen from this direction.
-    seen: SeenRanges,
+    seen: Ranges,
 }
 
 impl Flow {
@@ -126,6 +127,11 @@ impl Flow {
 }
 
 impl Analyzer {
+    /// Swaps what it knows of the two directions, when the roles flip.
+    pub(super) fn swap_roles(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+    }
+
     /// Analyses the next segment of the connection, sent by `from` with
     /// the relative numbers `seq` and `ack`, and remembers it.
     pub(super) fn analyze(
@@ -208,31 +214,6 @@ impl Analyzer {
         // is a retransmission.
         a.resent = !a.keep_alive && !a.zero_window_probe && fwd.seen.insert(seq, end);
         a
-    }
-}
-
-/// Relative sequence ranges one end has been seen to send, merged.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct SeenRanges(Vec<(u64, u64)>);
-
-impl SeenRanges {
-    /// Records `[start, end)` and says whether any of it was seen before.
-    fn insert(&mut self, start: u64, end: u64) -> bool {
-        if start >= end {
-            return false;
-        }
-        let overlaps = self.0.iter().any(|&(a, b)| start < b && a < end);
-        self.0.push((start, end));
-        self.0.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.0.len());
-        for &(a, b) in &self.0 {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        self.0 = merged;
-        overlaps
     }
 }
 

@@ -1,10 +1,14 @@
-//! TCP connections: segments grouped by 4-tuple, with client and server roles
-//! and relative sequence numbers computed by tcplab itself.
+//! TCP connections: segments grouped into connections as Zeek groups them,
+//! with client and server roles and relative sequence numbers computed by
+//! tcplab itself.
 //!
-//! Roles come from the SYN (RFC 9293, 3.5): the sender of a SYN without ACK
-//! is the client. When the capture starts mid-connection, the sender of a
-//! SYN-ACK is the server; failing that, a port the caller names as the
-//! server's, and last the lower port (the usual shape of client and service).
+//! Roles are Zeek's (its originator is tcplab's client): the sender of a
+//! SYN without ACK is the client (RFC 9293, 3.5). A connection whose first
+//! packet is anything else gets its client from the ports ([`ports`]), and
+//! Zeek may flip the roles later: when a capture that began with a SYN-ACK
+//! shows its first pure ACK or data, the SYN-ACK's receiver becomes the
+//! client (history `^h`). One 4-tuple can hold several connections, one
+//! after another, split as Zeek splits them ([`tracker`], [`timers`]).
 //!
 //! Relative numbers follow Wireshark's convention: the initial sequence
 //! number (ISN) of each side is 0, so the first data byte is 1. Without a SYN
@@ -15,6 +19,10 @@
 //! never mistakes new bytes for bytes sent 2^32 earlier.
 //! [`Connection::relative_mismatches`] cross-checks them, modulo 2^32,
 //! against tshark's `tcp.seq`/`tcp.ack`.
+//!
+//! Zeek's own bookkeeping of each connection ([`zeek`], [`endpoint`],
+//! [`gaps`]) gives the [`history`], [`ConnState`] and the byte and packet
+//! counts, as Zeek's `conn.log` has them.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -23,22 +31,36 @@ use crate::wire::seq::SeqNumber;
 use crate::wire::{Segment, Tunnel};
 
 pub mod analysis;
+pub mod conn_state;
+pub mod endpoint;
+pub mod gaps;
 pub mod history;
 pub mod ladder;
+pub mod ports;
+mod ranges;
+pub mod timers;
 pub mod tracker;
+pub mod zeek;
 
 pub use analysis::{Analysis, Resend};
+pub use conn_state::ConnState;
+pub use endpoint::EndpointState;
+pub use history::History;
+pub use timers::Split;
 pub use tracker::{Connections, group};
 
 use analysis::Analyzer;
+use timers::{Effects, Pending};
+use zeek::Zeek;
 
 /// Which end of a connection sent a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// The side that sent the SYN (Zeek's originator).
+    /// Zeek's originator: the side that sent the SYN, or the side Zeek's
+    /// rules choose when the capture has none ([`ports`]).
     Client,
-    /// The side that answered it (Zeek's responder).
+    /// Zeek's responder: the side that answered.
     Server,
 }
 
@@ -115,11 +137,12 @@ pub struct Mismatch {
 /// One TCP connection: its two ends and its segments in capture order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Connection {
-    /// The end that opened the connection.
+    /// The end that opened the connection: Zeek's originator.
     pub client: SocketAddr,
-    /// The end that accepted (or refused) it.
+    /// The end that accepted (or refused) it: Zeek's responder.
     pub server: SocketAddr,
-    /// Whether the roles come from a SYN or SYN-ACK (else from ports).
+    /// Whether the connection began with a SYN or SYN-ACK (else the roles
+    /// come from the ports).
     pub roles_from_syn: bool,
     /// The client's initial sequence number, from its SYN.
     pub client_isn: Option<SeqNumber>,
@@ -130,6 +153,13 @@ pub struct Connection {
     client_space: Option<SequenceSpace>,
     server_space: Option<SequenceSpace>,
     analyzer: Analyzer,
+    zeek: Zeek,
+    /// The timers pending for it while it is its 4-tuple's current one.
+    pending: Pending,
+    /// Why Zeek's rules ended it, if they did before the capture's end.
+    ended: Option<Split>,
+    /// Why it ended, once a later connection began on its 4-tuple.
+    split: Option<Split>,
 }
 
 /// One direction's sequence numbers: the raw number that is relative 0,
@@ -165,47 +195,36 @@ impl SequenceSpace {
 }
 
 impl Connection {
-    pub(crate) fn new(first: &Segment, server_port: Option<u16>) -> Connection {
-        let f = first.flags;
-        let (client, server, from_syn) = if f.syn() && !f.ack() {
-            (first.src, first.dst, true)
-        } else if f.syn() && f.ack() {
-            (first.dst, first.src, true)
-        } else if server_port == Some(first.src.port()) {
-            (first.dst, first.src, false)
-        } else if server_port == Some(first.dst.port()) {
-            (first.src, first.dst, false)
-        } else if first.src.port() < 1024 || first.dst.port() < 1024 {
-            // A well-known port is the service's.
-            if first.dst.port() < first.src.port() {
-                (first.src, first.dst, false)
-            } else {
-                (first.dst, first.src, false)
-            }
-        } else if first.len > 0 {
-            // Request and response: the client speaks first.
-            (first.src, first.dst, false)
-        } else if first.dst.port() < first.src.port() {
-            (first.src, first.dst, false)
-        } else {
-            (first.dst, first.src, false)
-        };
+    /// A connection that begins with `first`, between `client` (Zeek's
+    /// originator) and `server`; `flipped` when `first` came from the
+    /// server (Zeek writes `^` first).
+    pub(crate) fn new(
+        first: &Segment,
+        client: SocketAddr,
+        server: SocketAddr,
+        flipped: bool,
+    ) -> Connection {
         Connection {
             client,
             server,
-            roles_from_syn: from_syn,
+            roles_from_syn: first.flags.syn(),
             client_isn: None,
             server_isn: None,
             steps: Vec::new(),
             client_space: None,
             server_space: None,
             analyzer: Analyzer::default(),
+            zeek: Zeek::new(client, server, first.time, flipped),
+            pending: Pending::default(),
+            ended: None,
+            split: None,
         }
     }
 
-    /// Adds the next segment of this connection and computes its relative
-    /// numbers and analysis.
-    pub fn push(&mut self, segment: Segment) {
+    /// Adds the next segment of this connection, computes its relative
+    /// numbers and analysis, and lets Zeek's rules see it; returns what
+    /// they ask of the connection's timers.
+    pub(crate) fn push(&mut self, segment: Segment) -> Effects {
         let from = if segment.src == self.client {
             Role::Client
         } else {
@@ -233,6 +252,7 @@ impl Connection {
                 .relative(segment.ack_raw)
         });
         let analysis = self.analyzer.analyze(from, &segment, seq, ack);
+        let effects = self.zeek.packet(&segment);
         self.steps.push(Step {
             segment,
             from,
@@ -240,6 +260,58 @@ impl Connection {
             ack,
             analysis,
         });
+        if self.zeek.client() != self.client {
+            self.flip_roles();
+        }
+        effects
+    }
+
+    /// Continues tcplab's own numbering and Wireshark's analysis from
+    /// `earlier`, the connection that a timer ended on the same 4-tuple:
+    /// Zeek starts a new connection there, tshark does not start a new
+    /// stream, so relative numbers and retransmissions are read as tshark
+    /// reads them. Zeek's state (history, counts) starts afresh.
+    pub(crate) fn continue_from(&mut self, earlier: &Connection) {
+        let same = earlier.client == self.client;
+        let (client, server) = if same {
+            (Role::Client, Role::Server)
+        } else {
+            (Role::Server, Role::Client)
+        };
+        self.client_isn = earlier.isn(client);
+        self.server_isn = earlier.isn(server);
+        self.client_space = *earlier.space(client);
+        self.server_space = *earlier.space(server);
+        self.analyzer = earlier.analyzer.clone();
+        if !same {
+            self.analyzer.swap_roles();
+        }
+    }
+
+    fn isn(&self, role: Role) -> Option<SeqNumber> {
+        match role {
+            Role::Client => self.client_isn,
+            Role::Server => self.server_isn,
+        }
+    }
+
+    fn space(&self, role: Role) -> &Option<SequenceSpace> {
+        match role {
+            Role::Client => &self.client_space,
+            Role::Server => &self.server_space,
+        }
+    }
+
+    /// Follows Zeek in making the other end the client: every step changes
+    /// sides, with what is known of each direction.
+    fn flip_roles(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+        std::mem::swap(&mut self.client_isn, &mut self.server_isn);
+        std::mem::swap(&mut self.client_space, &mut self.server_space);
+        self.analyzer.swap_roles();
+        for s in &mut self.steps {
+            s.from = s.from.peer();
+        }
     }
 
     /// The sequence space of the numbers `role` sends.
@@ -291,12 +363,46 @@ impl Connection {
         self.steps.iter().filter(|s| !s.is_retransmission())
     }
 
-    /// Payload bytes sent by one end, counting each sequence number once.
+    /// Payload bytes sent by one end as Zeek counts them (`orig_bytes`,
+    /// `resp_bytes`): its sequence numbers from the first to the highest it
+    /// sent or the peer acknowledged, less SYN and FIN (`TCP_Endpoint::Size`).
+    /// Each byte counts once, also when the capture holds only a resent
+    /// copy of it, or none ([`Connection::missed_bytes`]); data carried on
+    /// a RST is no part of the stream and does not count.
     pub fn bytes_sent(&self, role: Role) -> u64 {
-        self.originals()
-            .filter(|s| s.from == role)
-            .map(|s| u64::from(s.segment.len))
-            .sum()
+        self.zeek.bytes(role)
+    }
+
+    /// Of [`Connection::bytes_sent`], the bytes no captured segment
+    /// carried: acknowledged by the peer, or followed by captured ones, but
+    /// missed by the capture.
+    pub fn missed_bytes(&self, role: Role) -> u64 {
+        self.zeek.missed(role)
+    }
+
+    /// Packets one end sent, as Zeek counts them (`orig_pkts`,
+    /// `resp_pkts`): every segment, resent ones included.
+    pub fn packets(&self, role: Role) -> u64 {
+        self.zeek.packets(role)
+    }
+
+    /// Zeek's connection history (`conn.log`'s `history`): see [`history`].
+    /// The seed's orderly lab reads `ShADadFf`.
+    pub fn history(&self) -> &History {
+        self.zeek.history()
+    }
+
+    /// Seconds from the first segment to the last before both ends had
+    /// closed: Zeek logs no byte counts (`-`) for a connection of 0 s.
+    pub fn duration(&self) -> f64 {
+        self.zeek.duration()
+    }
+
+    /// Why this connection ended before the next packet of its 4-tuple,
+    /// which began another one; `None` while it was the 4-tuple's current
+    /// connection when the capture ended.
+    pub fn split(&self) -> Option<Split> {
+        self.split
     }
 
     /// Every relative acknowledgment number one end sent, in order, with

@@ -18,6 +18,12 @@
 //!       "segments": 13,
 //!       "client_bytes": 1859,
 //!       "server_bytes": 1859,
+//!       "client_missed_bytes": 0,
+//!       "server_missed_bytes": 0,
+//!       "client_packets": 7,
+//!       "server_packets": 6,
+//!       "conn_state": "SF",
+//!       "split": null,
 //!       "checks": [ { "name": "handshake", "passed": true, "why": "..." } ],
 //!       "diagnosis": [],
 //!       "transfer": {
@@ -46,9 +52,18 @@
 //! - `termination.kind`: `four_segment`, `three_segment`, `simultaneous`,
 //!   `reset`, `refused` or `incomplete`; `termination.initiator`: `client`,
 //!   `server` or `null`.
+//! - `history`, `conn_state`, `client_bytes`/`server_bytes` and
+//!   `client_packets`/`server_packets` are Zeek's `conn.log` fields
+//!   (`orig_*` is the client's, `resp_*` the server's); the client is
+//!   Zeek's originator. `client_missed_bytes`: of `client_bytes`, those no
+//!   captured segment carried. `split`: why the connection ended before
+//!   the next packet of its 4-tuple began another (`new_syn`,
+//!   `unanswered`, `inactive`, `expired`, `closed`), else `null`.
 //! - `transfer.retransmissions[].kind`: `fast` (after the peer's duplicate
 //!   ACKs) or `timeout` (a timer: RTO or tail loss probe); `after` is seconds
-//!   since the first transmission (frame `original_frame`).
+//!   since the first transmission (frame `original_frame`); both are `null`
+//!   when the capture does not hold the first transmission (the bytes still
+//!   count, once).
 //! - `tunnel`: `null`, or how the connection was carried inside other
 //!   packets: `{ "kind": "vxlan", "outer": ["10.1.200.131", "10.1.1.172"] }`
 //!   (`kind`: `gre`, `vxlan`, `geneve`, `gtp`, `teredo`, `ayiya`,
@@ -61,7 +76,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::Role;
+use crate::connection::{ConnState, Role, Split};
 use crate::net::link::LinkRun;
 use crate::transfer::Transfer;
 use crate::verdict::{CheckOutcome, Judged, LadderComparison, TerminationKind};
@@ -109,6 +124,25 @@ pub struct JsonConnection {
     pub client_bytes: u64,
     /// Payload bytes the server sent.
     pub server_bytes: u64,
+    /// Of `client_bytes`, those no captured segment carried.
+    #[serde(default)]
+    pub client_missed_bytes: u64,
+    /// Of `server_bytes`, those no captured segment carried.
+    #[serde(default)]
+    pub server_missed_bytes: u64,
+    /// Segments the client sent (Zeek's `orig_pkts`).
+    #[serde(default)]
+    pub client_packets: u64,
+    /// Segments the server sent (Zeek's `resp_pkts`).
+    #[serde(default)]
+    pub server_packets: u64,
+    /// Zeek's `conn_state` (`SF`, `REJ`, ...).
+    #[serde(default)]
+    pub conn_state: Option<ConnState>,
+    /// Why the connection ended before the next packet of its 4-tuple,
+    /// which began another connection; `null` if it did not.
+    #[serde(default)]
+    pub split: Option<Split>,
     /// Every check.
     pub checks: Vec<CheckOutcome>,
     /// Plain-words causes of failures.
@@ -209,6 +243,12 @@ impl JsonConnection {
             segments: j.connection.steps.len(),
             client_bytes: f.client_bytes,
             server_bytes: f.server_bytes,
+            client_missed_bytes: f.client_missed_bytes,
+            server_missed_bytes: f.server_missed_bytes,
+            client_packets: f.client_packets,
+            server_packets: f.server_packets,
+            conn_state: Some(f.conn_state),
+            split: j.connection.split(),
             checks: j.verdict.checks.clone(),
             diagnosis: j.verdict.diagnosis(),
             transfer: f.transfer.clone(),
@@ -250,6 +290,14 @@ mod tests {
         assert_eq!(c["termination"]["initiator"], "client");
         assert_eq!(c["retransmissions"], 0);
         assert_eq!(c["history"], "ShADadFf");
+        assert_eq!(c["conn_state"], "SF");
+        assert_eq!([&c["client_packets"], &c["server_packets"]], [7, 6]);
+        assert_eq!([&c["client_bytes"], &c["server_bytes"]], [1859, 1859]);
+        assert_eq!(
+            [&c["client_missed_bytes"], &c["server_missed_bytes"]],
+            [0, 0]
+        );
+        assert_eq!(c["split"], serde_json::Value::Null);
         assert_eq!(c["passed"], true);
         assert_eq!(c["tunnel"], serde_json::Value::Null);
         assert_eq!(v["notes"], serde_json::json!([]));

@@ -21,6 +21,9 @@ pub fn write_text(out: &mut dyn Write, items: &[Judged], notes: &[String]) -> io
             writeln!(out, "tunnelled:       {t}")?;
         }
         writeln!(out, "history:         {}", f.history)?;
+        if let Some(split) = c.split() {
+            writeln!(out, "split:           {split}")?;
+        }
         writeln!(
             out,
             "termination:     {}{}",
@@ -111,9 +114,10 @@ fn write_transfer(out: &mut dyn Write, t: &Transfer) -> io::Result<()> {
             r.seq,
             r.len,
             r.kind,
-            r.original_frame
-                .map(|o| format!(", {:.6} s after frame {o}", r.after))
-                .unwrap_or_else(|| " (first transmission not captured)".to_owned())
+            match (r.original_frame, r.after) {
+                (Some(o), Some(after)) => format!(", {after:.6} s after frame {o}"),
+                _ => " (first transmission not captured)".to_owned(),
+            }
         )?;
     }
     Ok(())

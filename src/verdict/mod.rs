@@ -20,13 +20,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::{Connection, Role};
+use crate::connection::{ConnState, Connection, Role};
 use crate::transfer::Transfer;
 
 pub mod data;
 pub mod diagnosis;
 pub mod expected_ladder;
 pub mod handshake;
+pub mod reset;
 pub mod termination;
 
 pub use data::FirstData;
@@ -41,10 +42,19 @@ pub struct Findings {
     pub handshake: Handshake,
     /// The client's first data segment, if it sent any.
     pub first_data: Option<FirstData>,
-    /// Payload bytes the client sent (each sequence number once).
+    /// Payload bytes the client sent, each sequence number once, as Zeek
+    /// counts them ([`Connection::bytes_sent`]).
     pub client_bytes: u64,
     /// Payload bytes the server sent.
     pub server_bytes: u64,
+    /// Of `client_bytes`, those the capture missed ([`Connection::missed_bytes`]).
+    pub client_missed_bytes: u64,
+    /// Of `server_bytes`, those the capture missed.
+    pub server_missed_bytes: u64,
+    /// Segments the client sent, resent ones included.
+    pub client_packets: u64,
+    /// Segments the server sent.
+    pub server_packets: u64,
     /// Whether the server acknowledged every byte the client sent.
     pub client_data_acked: bool,
     /// Whether the client acknowledged every byte the server sent.
@@ -58,6 +68,8 @@ pub struct Findings {
     pub retransmissions: usize,
     /// Zeek's history string.
     pub history: String,
+    /// Zeek's `conn_state`.
+    pub conn_state: ConnState,
     /// Frames where tcplab's relative numbers and tshark's disagree.
     pub relative_mismatches: usize,
     /// Segment sizes, messages, retransmissions, duplicate ACKs, SACK.
@@ -72,12 +84,17 @@ impl Findings {
             first_data: data::first_data(conn),
             client_bytes: conn.bytes_sent(Role::Client),
             server_bytes: conn.bytes_sent(Role::Server),
+            client_missed_bytes: conn.missed_bytes(Role::Client),
+            server_missed_bytes: conn.missed_bytes(Role::Server),
+            client_packets: conn.packets(Role::Client),
+            server_packets: conn.packets(Role::Server),
             client_data_acked: data::all_acked(conn, Role::Client),
             server_data_acked: data::all_acked(conn, Role::Server),
             server_acks: conn.acks_from(Role::Server),
             termination: termination::termination(conn),
             retransmissions: conn.retransmissions(),
-            history: conn.history(),
+            history: conn.history().to_string(),
+            conn_state: conn.conn_state(),
             relative_mismatches: conn.relative_mismatches().len(),
             transfer: Transfer::of(conn),
         }
@@ -461,7 +478,9 @@ mod tests {
         let (v, _) = judge(segs, &Expectations::default());
         assert_eq!(v.findings.termination.kind, TerminationKind::FourSegment);
         assert_eq!(v.findings.retransmissions, 1);
-        assert!(v.findings.history.contains('T'));
+        // Zeek's history: a resent FIN with the same number adds no `F`,
+        // and carries no payload, so no `T`.
+        assert_eq!(v.findings.history, "ShADadFf");
         let strict = Expectations {
             no_retransmissions: true,
             ..Default::default()

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::reset::reset_diagnosis;
 use crate::connection::{Connection, Role, Step};
 
 /// How a connection ended.
@@ -23,7 +24,8 @@ pub enum TerminationKind {
     Simultaneous,
     /// A RST ended an established (or half-open) connection.
     Reset,
-    /// The SYN was answered with RST: nobody listening.
+    /// The client's SYN, on the capture, was answered with RST before any
+    /// SYN-ACK: nobody listening (RFC 9293, 3.5.2).
     Refused,
     /// No end seen: still open, or the close is missing segments.
     Incomplete,
@@ -83,10 +85,7 @@ pub fn termination(conn: &Connection) -> Termination {
         why,
     };
     if let Some(rst) = steps.iter().find(|s| s.segment.flags.rst()) {
-        let established = steps
-            .iter()
-            .any(|s| s.from == Role::Server && s.segment.flags.syn() && s.segment.flags.ack());
-        if !established && rst.from == Role::Server {
+        if is_refused(&steps, rst) {
             return result(
                 TerminationKind::Refused,
                 Some(Role::Server),
@@ -162,15 +161,24 @@ pub fn termination(conn: &Connection) -> Termination {
         } else {
             TerminationKind::Incomplete
         };
-        return result(
-            kind,
-            None,
-            vec![a.segment.frame, b.segment.frame],
-            format!(
-                "both sides sent FIN before seeing the other's (frames {} and {})",
-                a.segment.frame, b.segment.frame
+        let frames = format!("frames {} and {}", a.segment.frame, b.segment.frame);
+        let why = match (a_acked, b_acked) {
+            (true, true) => format!(
+                "both sides sent FIN before seeing the other's ({frames}), and each acknowledged the other's"
             ),
-        );
+            (false, false) => format!(
+                "both sides sent FIN ({frames}), and neither FIN was acknowledged on the capture"
+            ),
+            (true, false) => format!(
+                "both sides sent FIN before seeing the other's ({frames}); the {}'s FIN was never acknowledged",
+                b.from
+            ),
+            (false, true) => format!(
+                "both sides sent FIN before seeing the other's ({frames}); the {}'s FIN was never acknowledged",
+                a.from
+            ),
+        };
+        return result(kind, None, vec![a.segment.frame, b.segment.frame], why);
     }
     // Did `b` acknowledge `a`'s FIN on its own before its FIN?
     let lone_ack = steps.iter().find(|s| {
@@ -230,48 +238,21 @@ pub fn termination(conn: &Connection) -> Termination {
     }
 }
 
-/// Explains a RST in plain words where the cause is known.
-fn reset_diagnosis(conn: &Connection, rst: &Step) -> String {
-    let who = rst.from;
-    let frame = rst.segment.frame;
-    let before: Vec<&Step> = conn
-        .steps
+/// A refused connection attempt (RFC 9293, 3.5.2): the client's SYN is on
+/// the capture, and the server answered it with RST before any SYN-ACK. A
+/// server's RST without a captured SYN refuses nothing.
+fn is_refused(steps: &[&Step], rst: &Step) -> bool {
+    let before = steps
         .iter()
-        .take_while(|s| s.segment.frame < frame)
-        .collect();
-    let own_fin = before
-        .iter()
-        .any(|s| s.from == who && s.segment.flags.fin());
-    let peer_fin = before
-        .iter()
-        .any(|s| s.from == who.peer() && s.segment.flags.fin());
-    // Data the RST sender received after it last sent data of its own.
-    let last_own_data = before
-        .iter()
-        .rposition(|s| s.from == who && s.segment.len > 0);
-    let received_after: u64 = before
-        .iter()
-        .skip(last_own_data.map_or(0, |i| i + 1))
-        .filter(|s| s.from == who.peer())
-        .map(|s| u64::from(s.segment.len))
-        .sum();
-    if own_fin {
-        return format!(
-            "the {who} sent RST (frame {frame}) after its own FIN: data arrived after it had closed its socket, and a closed socket answers data with RST (RFC 2525, 2.17)"
-        );
+        .take_while(|s| !std::ptr::eq(**s, rst))
+        .copied();
+    let mut syn = false;
+    for s in before {
+        let f = s.segment.flags;
+        if f.syn() && f.ack() && s.from == Role::Server {
+            return false;
+        }
+        syn |= f.syn() && !f.ack() && s.from == Role::Client;
     }
-    if received_after > 0 && !peer_fin {
-        return format!(
-            "the {who} sent RST (frame {frame}) instead of FIN right after receiving {received_after} bytes: \
-             a socket closed with received data still unread resets the connection (RFC 2525, 2.17); \
-             a client that reads once with recv(1024) a longer echo, like the seed's client.py, does this"
-        );
-    }
-    if peer_fin {
-        return format!(
-            "the {who} answered the {}'s FIN with RST (frame {frame}): it aborted the connection (SO_LINGER 0, or unread data) instead of closing it",
-            who.peer()
-        );
-    }
-    format!("the {who} aborted the connection with RST (frame {frame})")
+    syn && rst.from == Role::Server
 }

@@ -11,7 +11,9 @@ pub enum Malformed {
     #[error("the TCP header length is {0} bytes, below the minimum of 20")]
     HeaderLength(u8),
     /// The TCP header is longer than the bytes that follow the IP header
-    /// (`tcp.short_segment`).
+    /// (`tcp.short_segment`). When tshark still read every header field
+    /// tcplab uses, the segment is kept with this note: the shortfall is
+    /// tshark's framing (a trailer taken for a frame check sequence).
     #[error("the TCP header is longer than the segment that carries it")]
     ShortSegment,
     /// The option bytes break RFC 9293's layout; the options before the

@@ -127,6 +127,14 @@ fn not_tcp<S: FieldSource + ?Sized>(
     }))
 }
 
+/// The TCP header fields a segment needs.
+const HEADER_FIELDS: [&str; 4] = [
+    "tcp.flags",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.window_size_value",
+];
+
 /// The segment of the last TCP layer `t`, or why it is none.
 fn tcp<S: FieldSource + ?Sized>(frame: u64, p: &S, t: &InnerTcp<'_>) -> Result<Packet, FieldError> {
     let captured: Option<u32> = parse_opt(frame, "frame.cap_len", p.get("frame.cap_len"))?;
@@ -161,10 +169,19 @@ fn tcp<S: FieldSource + ?Sized>(frame: u64, p: &S, t: &InnerTcp<'_>) -> Result<P
     if hdr_len < 20 || t.get("tcp.bogus_header_length").is_some() {
         return bad(Malformed::HeaderLength(hdr_len));
     }
-    if t.get("tcp.short_segment").is_some() {
+    // tshark finds fewer bytes after the IP header than the TCP header
+    // needs. When it still read every field tcplab uses, the shortfall is
+    // its framing's, not the packet's (a trailer taken for a frame check
+    // sequence, as after Cisco FabricPath): the segment is kept, as Zeek,
+    // which reads the IP total length, keeps it.
+    let short = t.get("tcp.short_segment").is_some();
+    if short && HEADER_FIELDS.iter().any(|f| t.get(f).is_none()) {
         return bad(Malformed::ShortSegment);
     }
     let mut malformed = Vec::new();
+    if short {
+        malformed.push(Malformed::ShortSegment);
+    }
     if p.get("ip.bogus_ip_length").is_some() || p.get("ipv6.plen_exceeds_framing").is_some() {
         malformed.push(Malformed::IpLength);
     }
@@ -207,7 +224,10 @@ fn tcp<S: FieldSource + ?Sized>(frame: u64, p: &S, t: &InnerTcp<'_>) -> Result<P
         tshark_seq: parse_opt(frame, "tcp.seq", t.get("tcp.seq"))?,
         tshark_ack: parse_opt(frame, "tcp.ack", t.get("tcp.ack"))?,
         stream: parse_opt(frame, "tcp.stream", t.get("tcp.stream"))?,
-        len: parse(frame, "tcp.len", required("tcp.len")?)?,
+        len: match t.get("tcp.len") {
+            None if short => 0,
+            _ => parse(frame, "tcp.len", required("tcp.len")?)?,
+        },
         window: parse(
             frame,
             "tcp.window_size_value",
@@ -318,6 +338,17 @@ mod tests {
     }
 
     #[test]
+    fn a_short_segment_whose_header_tshark_read_is_kept_with_a_note() {
+        let s = segment(&with(&[
+            ("tcp.short_segment", Some("1")),
+            ("tcp.len", None),
+        ]));
+        assert_eq!(s.malformed, [Malformed::ShortSegment]);
+        assert_eq!(s.len, 0);
+        assert!(s.flags.syn() || s.flags.ack());
+    }
+
+    #[test]
     fn bad_options_are_malformed_but_the_segment_is_kept() {
         let s = segment(&with(&[
             ("tcp.options", Some("0101080a47e1b60f7bb2f6")),
@@ -338,7 +369,7 @@ mod tests {
 
     #[rstest]
     #[case::header_length_16(&[("tcp.hdr_len", Some("16")), ("tcp.bogus_header_length", Some("1")), ("tcp.flags", None)], Malformed::HeaderLength(16))]
-    #[case::header_past_the_segment(&[("tcp.short_segment", Some("1"))], Malformed::ShortSegment)]
+    #[case::header_past_the_segment(&[("tcp.short_segment", Some("1")), ("tcp.window_size_value", None)], Malformed::ShortSegment)]
     fn a_broken_header_is_no_segment(
         #[case] changes: &[(&'static str, Option<&'static str>)],
         #[case] want: Malformed,
