@@ -14,6 +14,8 @@ const MSS: u32 = 65483;
 struct Pcap<W: Write> {
     out: W,
     time_us: u64,
+    /// Microseconds between two packets.
+    step_us: u64,
     written: u64,
 }
 
@@ -27,6 +29,7 @@ impl<W: Write> Pcap<W> {
         Pcap {
             out,
             time_us: 1_700_000_000_000_000,
+            step_us: 10,
             written: 24,
         }
     }
@@ -59,7 +62,7 @@ impl<W: Write> Pcap<W> {
         let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
         ip[10..12].copy_from_slice(&sum.to_be_bytes());
         let frame_len = 14 + total as u32;
-        self.time_us += 10;
+        self.time_us += self.step_us;
         let (s, us) = (self.time_us / 1_000_000, self.time_us % 1_000_000);
         for v in [s as u32, us as u32, frame_len, frame_len] {
             self.out.write_all(&v.to_le_bytes()).unwrap();
@@ -74,6 +77,12 @@ impl<W: Write> Pcap<W> {
 
     /// One echo connection: handshake, SEGMENTS full segments each way, four-segment close.
     fn connection(&mut self, client: u16, server: u16, payload: &[u8]) {
+        self.echo(client, server, SEGMENTS, MSS, payload);
+    }
+
+    /// One echo connection: handshake, `segments` of `mss` bytes each way,
+    /// four-segment close.
+    fn echo(&mut self, client: u16, server: u16, segments: u32, mss: u32, payload: &[u8]) {
         const SYN: u8 = 0x02;
         const ACK: u8 = 0x10;
         const PSH: u8 = 0x08;
@@ -82,15 +91,15 @@ impl<W: Write> Pcap<W> {
         self.segment(client, server, SYN, c, 0, 0, payload);
         self.segment(server, client, SYN | ACK, s, c + 1, 0, payload);
         self.segment(client, server, ACK, c + 1, s + 1, 0, payload);
-        for i in 0..SEGMENTS {
-            let off = i * MSS;
+        for i in 0..segments {
+            let off = i * mss;
             self.segment(
                 client,
                 server,
                 PSH | ACK,
                 c + 1 + off,
                 s + 1 + off,
-                MSS,
+                mss,
                 payload,
             );
             self.segment(
@@ -98,12 +107,12 @@ impl<W: Write> Pcap<W> {
                 client,
                 PSH | ACK,
                 s + 1 + off,
-                c + 1 + off + MSS,
-                MSS,
+                c + 1 + off + mss,
+                mss,
                 payload,
             );
         }
-        let end = SEGMENTS * MSS;
+        let end = segments * mss;
         self.segment(client, server, ACK, c + 1 + end, s + 1 + end, 0, payload);
         self.segment(
             client,
@@ -161,4 +170,39 @@ fn a_200_mb_capture_is_judged_in_bounded_memory() {
     );
     // Headers only: tens of MiB at most for 3,700 segments, not the 200 MB.
     assert!(peak > 0 && peak < 64 * 1024, "tcplab peak RSS {peak} KiB");
+}
+
+/// Many short connections, a millisecond apart: tcplab judges each once it
+/// has ended (5 s after its close, by Zeek's rules) and forgets it, so its
+/// memory follows the connections open at once (about 500 here), not the
+/// 20,000 in the file (over 120 MiB if all were kept).
+#[test]
+fn many_short_connections_are_judged_and_forgotten() {
+    const SHORT: u16 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.pcap");
+    let mut pcap = Pcap::new(std::io::BufWriter::new(
+        std::fs::File::create(&path).unwrap(),
+    ));
+    pcap.step_us = 1000;
+    for i in 0..SHORT {
+        pcap.echo(10_000 + i, 8000, 1, 100, &[b'x'; 100]);
+    }
+    pcap.out.flush().unwrap();
+    drop(pcap);
+    let (code, json, peak) = common::tcplab_peak_rss(&["check", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{}", &json[..json.len().min(2000)]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let conns = v["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), usize::from(SHORT));
+    assert!(
+        conns
+            .iter()
+            .all(|c| c["termination"]["kind"] == "four_segment")
+    );
+    eprintln!(
+        "{SHORT} short connections: tcplab peak RSS {} MiB",
+        peak / 1024
+    );
+    assert!(peak > 0 && peak < 48 * 1024, "tcplab peak RSS {peak} KiB");
 }

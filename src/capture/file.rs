@@ -12,6 +12,12 @@
 //! tshark must deliver every one of them ([`Shape::first_missing`]).
 //! Reading stops once the frames the shape check counted have all come:
 //! rtshark would otherwise wait for tshark to exit, polling every 100 ms.
+//!
+//! **Judge and forget.** [`read_file_each`] hands each connection out as
+//! soon as Zeek's rules have ended it (in order of first segment) and
+//! forgets it, so reading a big capture takes memory for the connections
+//! open at once, not for the file ([`crate::connection::tracker`]);
+//! [`read_file`] collects them.
 
 use std::path::{Path, PathBuf};
 
@@ -41,23 +47,83 @@ pub struct FileCapture {
     pub notes: Vec<String>,
 }
 
+/// What a capture file held besides its connections.
+#[derive(Clone, Debug)]
+pub struct FileSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Its container format.
+    pub format: Format,
+    /// It was compressed with gzip.
+    pub gzip: bool,
+    /// Packets tshark dissected: every frame of the file.
+    pub packets: u64,
+    /// Of those, TCP segments.
+    pub tcp_segments: u64,
+    /// Frames tcplab could not use, or used in part, one sentence each.
+    pub notes: Vec<String>,
+}
+
 /// Reads every TCP connection in a pcap or pcapng file. `server_port` names
 /// the server's port where a connection's SYN is missing.
 pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, CaptureError> {
+    let mut connections = Vec::new();
+    let summary = read_file_each(path, server_port, |c| connections.push(c))?;
+    let FileSummary {
+        path,
+        format,
+        gzip,
+        packets,
+        tcp_segments,
+        notes,
+    } = summary;
+    Ok(FileCapture {
+        path,
+        format,
+        gzip,
+        packets,
+        tcp_segments,
+        connections,
+        notes,
+    })
+}
+
+/// Reads a pcap or pcapng file as [`read_file`] does, handing each TCP
+/// connection to `each` as soon as Zeek's rules have ended it, in order of
+/// first segment (the rest at the end), and forgetting it.
+///
+/// The file's shape is checked before any connection is handed out; an
+/// error found only at the end (tshark stopping before the file's last
+/// frame) comes after the connections read until then.
+pub fn read_file_each(
+    path: &Path,
+    server_port: Option<u16>,
+    mut each: impl FnMut(Connection),
+) -> Result<FileSummary, CaptureError> {
     let file = shape::open_capture(path).map_err(|e| CaptureError::shape(path, e))?;
     let shape = shape::check_file(&file).map_err(|e| CaptureError::shape(path, e))?;
     // tshark opens the checked file itself, by its descriptor's name.
     let input = fd_path(&file);
-    let mut intake = Intake::new(server_port);
+    let mut intake = Intake::forgetting(server_port);
     let said = match tshark::read_all(&input, Some(shape.frames), |item| {
         intake.take(item);
+        for c in intake.connections.drain_ended() {
+            each(c);
+        }
     }) {
         Err(ReadError::Spawn(e)) => return Err(e),
         Err(ReadError::Tshark(detail)) => Some(named(&detail, &input, path)),
         Ok(()) => None,
     };
     drop(file);
-    if let Some(frame) = shape.first_missing(intake.packets) {
+    let Intake {
+        connections,
+        packets,
+        tcp_segments,
+        notes,
+    } = intake;
+    connections.into_vec().into_iter().for_each(&mut each);
+    if let Some(frame) = shape.first_missing(packets) {
         return Err(CaptureError::TsharkStopped {
             path: path.to_owned(),
             frame,
@@ -72,14 +138,13 @@ pub fn read_file(path: &Path, server_port: Option<u16>) -> Result<FileCapture, C
         });
     }
     let Shape { format, gzip, .. } = shape;
-    Ok(FileCapture {
+    Ok(FileSummary {
         path: path.to_owned(),
         format,
         gzip,
-        packets: intake.packets,
-        tcp_segments: intake.tcp_segments,
-        connections: intake.connections.into_vec(),
-        notes: intake.notes.into_vec(),
+        packets,
+        tcp_segments,
+        notes: notes.into_vec(),
     })
 }
 

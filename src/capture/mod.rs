@@ -32,7 +32,7 @@ pub mod watch;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use file::{FileCapture, read_file};
+pub use file::{FileCapture, FileSummary, read_file, read_file_each};
 pub use live::{Captured, LinkTap, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;
 pub use shape::{Damage, Format, Shape, ShapeError};
@@ -336,6 +336,15 @@ impl Intake {
     pub fn new(server_port: Option<u16>) -> Intake {
         Intake {
             connections: Connections::new(server_port),
+            ..Intake::default()
+        }
+    }
+
+    /// An empty intake whose tracker hands out ended connections and
+    /// forgets them ([`Connections::forgetting`]).
+    pub fn forgetting(server_port: Option<u16>) -> Intake {
+        Intake {
+            connections: Connections::forgetting(server_port),
             ..Intake::default()
         }
     }

@@ -65,7 +65,6 @@ impl Want {
             },
             Want::Endpoint { endpoint, skip } => {
                 let mine: Vec<Connection> = connections
-                    .as_slice()
                     .iter()
                     .filter(|c| c.client == endpoint || c.server == endpoint)
                     .skip(skip)
@@ -316,7 +315,6 @@ async fn serve(
                 Some(Command::Count { endpoint, reply }) => {
                     let n = cap
                         .connections()
-                        .as_slice()
                         .iter()
                         .filter(|c| c.client == endpoint || c.server == endpoint)
                         .count();

@@ -146,7 +146,7 @@ impl Watch {
             .max(Duration::from_millis(500));
         match cap
             .wait_until("the end of every watched connection", Some(left), |c| {
-                c.as_slice().iter().all(Connection::is_over)
+                c.iter().all(Connection::is_over)
             })
             .await
         {

@@ -158,8 +158,37 @@ pub struct Connection {
     pending: Pending,
     /// Why Zeek's rules ended it, if they did before the capture's end.
     ended: Option<Split>,
-    /// Why it ended, once a later connection began on its 4-tuple.
+    /// Why Zeek's rules ended it while its 4-tuple could still carry
+    /// packets: every reason but the routine end after a completed close.
     split: Option<Split>,
+}
+
+/// The numbering state a connection hands to the next one of its 4-tuple
+/// when Zeek's timers split what tshark sees as one stream.
+#[derive(Clone, Debug)]
+pub(crate) struct Continuation {
+    client: SocketAddr,
+    client_isn: Option<SeqNumber>,
+    server_isn: Option<SeqNumber>,
+    client_space: Option<SequenceSpace>,
+    server_space: Option<SequenceSpace>,
+    analyzer: Analyzer,
+}
+
+impl Continuation {
+    fn isn(&self, role: Role) -> Option<SeqNumber> {
+        match role {
+            Role::Client => self.client_isn,
+            Role::Server => self.server_isn,
+        }
+    }
+
+    fn space(&self, role: Role) -> Option<SequenceSpace> {
+        match role {
+            Role::Client => self.client_space,
+            Role::Server => self.server_space,
+        }
+    }
 }
 
 /// One direction's sequence numbers: the raw number that is relative 0,
@@ -271,7 +300,7 @@ impl Connection {
     /// Zeek starts a new connection there, tshark does not start a new
     /// stream, so relative numbers and retransmissions are read as tshark
     /// reads them. Zeek's state (history, counts) starts afresh.
-    pub(crate) fn continue_from(&mut self, earlier: &Connection) {
+    pub(crate) fn continue_from(&mut self, earlier: &Continuation) {
         let same = earlier.client == self.client;
         let (client, server) = if same {
             (Role::Client, Role::Server)
@@ -280,25 +309,24 @@ impl Connection {
         };
         self.client_isn = earlier.isn(client);
         self.server_isn = earlier.isn(server);
-        self.client_space = *earlier.space(client);
-        self.server_space = *earlier.space(server);
+        self.client_space = earlier.space(client);
+        self.server_space = earlier.space(server);
         self.analyzer = earlier.analyzer.clone();
         if !same {
             self.analyzer.swap_roles();
         }
     }
 
-    fn isn(&self, role: Role) -> Option<SeqNumber> {
-        match role {
-            Role::Client => self.client_isn,
-            Role::Server => self.server_isn,
-        }
-    }
-
-    fn space(&self, role: Role) -> &Option<SequenceSpace> {
-        match role {
-            Role::Client => &self.client_space,
-            Role::Server => &self.server_space,
+    /// What a later connection of the same 4-tuple needs to go on with
+    /// tshark's numbering (see [`Connection::continue_from`]).
+    pub(crate) fn continuation(&self) -> Continuation {
+        Continuation {
+            client: self.client,
+            client_isn: self.client_isn,
+            server_isn: self.server_isn,
+            client_space: self.client_space,
+            server_space: self.server_space,
+            analyzer: self.analyzer.clone(),
         }
     }
 
@@ -398,11 +426,20 @@ impl Connection {
         self.zeek.duration()
     }
 
-    /// Why this connection ended before the next packet of its 4-tuple,
-    /// which began another one; `None` while it was the 4-tuple's current
-    /// connection when the capture ended.
+    /// Why Zeek's rules ended this connection before the capture ended
+    /// (a new SYN, a SYN unanswered, inactivity, silence after one side
+    /// closed): Zeek logs it there, and any later packet of the same ends
+    /// begins another connection. `None` for a connection that ran to the
+    /// capture's end, or that Zeek forgot 5 s after both ends closed (the
+    /// routine end of every closed connection).
     pub fn split(&self) -> Option<Split> {
         self.split
+    }
+
+    /// Whether Zeek's rules have ended this connection: no packet will
+    /// join it any more.
+    pub fn has_ended(&self) -> bool {
+        self.ended.is_some()
     }
 
     /// Every relative acknowledgment number one end sent, in order, with

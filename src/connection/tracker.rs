@@ -10,13 +10,27 @@
 //! connections are Zeek's, one for each `conn.log` row: a SYN unanswered
 //! for 5 s and the same 4-tuple's later traffic are two connections, as
 //! are a connection and a packet of it that comes 5 s after its close.
+//!
+//! **Judge and forget.** Made with [`Connections::forgetting`], the tracker
+//! hands out each connection once Zeek's rules have ended it
+//! ([`Connections::drain_ended`]), in order of first segment, and keeps no
+//! more of it than the numbering its 4-tuple's next connection may need
+//! (for the [`FORGOTTEN_KEPT`] most recent). So reading a capture takes
+//! memory for the connections open at once, plus the ended ones that
+//! began after the oldest connection still open (they wait to be handed out
+//! in order), not for the whole file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use super::timers::{Action, Effects, Fired, Split, TimerKind, Timers};
-use super::{Connection, ports};
+use super::{Connection, Continuation, ports};
 use crate::wire::Segment;
+
+/// How many handed-out connections' numbering a forgetting tracker keeps
+/// for their 4-tuples' next connections (a 4-tuple going on without a SYN
+/// after one of Zeek's timers ended its connection).
+pub const FORGOTTEN_KEPT: usize = 4096;
 
 type Key = (SocketAddr, SocketAddr);
 
@@ -27,7 +41,13 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 /// Groups segments into connections, incrementally, in capture order.
 #[derive(Clone, Debug, Default)]
 pub struct Connections {
-    list: Vec<Connection>,
+    /// The connections not handed out yet; `list[0]` is connection `first`.
+    list: VecDeque<Connection>,
+    first: usize,
+    /// Hand out ended connections and forget them.
+    forgetting: bool,
+    /// The numbering of handed-out connections' 4-tuples, newest last.
+    forgotten: VecDeque<(Key, Continuation)>,
     /// Each 4-tuple's current connection.
     current: HashMap<Key, usize>,
     /// Each 4-tuple's latest connection, current or ended.
@@ -48,6 +68,27 @@ impl Connections {
         }
     }
 
+    /// An empty set that hands out ended connections and forgets them
+    /// ([`Connections::drain_ended`]; see the module documentation).
+    pub fn forgetting(server_port: Option<u16>) -> Connections {
+        Connections {
+            forgetting: true,
+            ..Connections::new(server_port)
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&Connection> {
+        self.list.get(index.checked_sub(self.first)?)
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut Connection> {
+        self.list.get_mut(index.checked_sub(self.first)?)
+    }
+
+    fn at(&mut self, index: usize) -> &mut Connection {
+        self.get_mut(index).expect("a connection not handed out")
+    }
+
     /// Adds one segment; returns the index of the connection it joined.
     pub fn push(&mut self, segment: Segment) -> usize {
         if segment.time > self.now {
@@ -55,15 +96,15 @@ impl Connections {
             self.run_timers();
         }
         let k = key(segment.src, segment.dst);
-        let index = match self.current.get(&k) {
-            Some(&i) if !self.list[i].zeek.is_reuse(&segment) => i,
-            Some(&i) => {
+        let index = match self.current.get(&k).copied() {
+            Some(i) if !self.at(i).zeek.is_reuse(&segment) => i,
+            Some(i) => {
                 self.end(i, Split::NewSyn);
                 self.begin(&segment)
             }
             None => self.begin(&segment),
         };
-        let effects = self.list[index].push(segment);
+        let effects = self.at(index).push(segment);
         self.apply(index, effects);
         index
     }
@@ -71,19 +112,27 @@ impl Connections {
     /// Begins a connection with `first`.
     fn begin(&mut self, first: &Segment) -> usize {
         let (client, server, flipped) = ports::roles(first, self.server_port);
-        let index = self.list.len();
+        let index = self.first + self.list.len();
         let mut c = Connection::new(first, client, server, flipped);
         let k = key(client, server);
-        if let Some(&before) = self.latest.get(&k) {
-            let earlier = &mut self.list[before];
-            earlier.split = earlier.ended;
-            // A timer ended the one before, and no SYN begins this one:
-            // tshark still sees one stream.
-            if !first.flags.syn() && earlier.ended.is_some_and(|s| s != Split::NewSyn) {
-                c.continue_from(earlier);
+        // A timer ended the one before, and no SYN begins this one: tshark
+        // still sees one stream.
+        if !first.flags.syn() {
+            let earlier = match self.latest.get(&k).and_then(|&i| self.get(i)) {
+                Some(e) if e.ended.is_some_and(|s| s != Split::NewSyn) => Some(e.continuation()),
+                Some(_) => None,
+                None => self
+                    .forgotten
+                    .iter()
+                    .rev()
+                    .find(|(fk, _)| *fk == k)
+                    .map(|(_, cont)| cont.clone()),
+            };
+            if let Some(earlier) = earlier {
+                c.continue_from(&earlier);
             }
         }
-        self.list.push(c);
+        self.list.push_back(c);
         self.current.insert(k, index);
         self.latest.insert(k, index);
         // Zeek's first inactivity timeout, and its first check that
@@ -101,8 +150,10 @@ impl Connections {
 
     /// Ends connection `index`: its 4-tuple's next packet begins another.
     fn end(&mut self, index: usize, why: Split) {
-        let c = &mut self.list[index];
+        let c = self.at(index);
         c.ended = Some(why);
+        // Forgetting a closed connection 5 s on is routine, not a split.
+        c.split = (why != Split::Closed).then_some(why);
         c.pending.clear();
         let k = key(c.client, c.server);
         if self.current.get(&k) == Some(&index) {
@@ -114,7 +165,12 @@ impl Connections {
     fn run_timers(&mut self) {
         let now = self.now;
         while let Some(due) = self.timers.next_due(now) {
-            let c = &mut self.list[due.conn];
+            let Some(slot) = due.conn.checked_sub(self.first) else {
+                continue; // handed out and forgotten
+            };
+            let Some(c) = self.list.get_mut(slot) else {
+                continue;
+            };
             if c.ended.is_some() || !c.pending.fire(&due) {
                 continue;
             }
@@ -135,7 +191,8 @@ impl Connections {
         }
         if effects.established {
             // `connection_established` in `conn/inactivity.zeek`.
-            if let Some(t) = self.list[index]
+            if let Some(t) = self
+                .at(index)
                 .zeek
                 .service_timeout(ports::is_likely_server_port)
             {
@@ -145,7 +202,8 @@ impl Connections {
     }
 
     fn act(&mut self, index: usize, action: Action) {
-        let c = &mut self.list[index];
+        let first = self.first;
+        let c = &mut self.list[index - first];
         match action {
             Action::Schedule(at, kind) => self.timers.schedule(index, &mut c.pending, at, kind),
             Action::CancelTimers => c.pending.cancel_analyzer(),
@@ -162,19 +220,44 @@ impl Connections {
         }
     }
 
-    /// The connections so far, in order of their first segment.
-    pub fn as_slice(&self) -> &[Connection] {
-        &self.list
+    /// The connections held (all of them, unless forgetting), in order of
+    /// their first segment.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Connection> + ExactSizeIterator {
+        self.list.iter()
     }
 
-    /// The latest connection between `a` and `b`, in either direction.
+    /// The latest connection between `a` and `b`, in either direction, if
+    /// it is still held.
     pub fn find(&self, a: SocketAddr, b: SocketAddr) -> Option<&Connection> {
-        self.latest.get(&key(a, b)).map(|&i| &self.list[i])
+        self.latest.get(&key(a, b)).and_then(|&i| self.get(i))
     }
 
-    /// The connections, in order of their first segment.
+    /// Hands out, in order of first segment, every connection Zeek's rules
+    /// have ended that began before any connection still open, and forgets
+    /// it (with a forgetting tracker; none otherwise).
+    pub fn drain_ended(&mut self) -> Vec<Connection> {
+        let mut out = Vec::new();
+        while self.forgetting && self.list.front().is_some_and(Connection::has_ended) {
+            let c = self.list.pop_front().expect("a front connection");
+            let k = key(c.client, c.server);
+            if self.latest.get(&k) == Some(&self.first) {
+                self.latest.remove(&k);
+                if c.ended != Some(Split::NewSyn) {
+                    if self.forgotten.len() == FORGOTTEN_KEPT {
+                        self.forgotten.pop_front();
+                    }
+                    self.forgotten.push_back((k, c.continuation()));
+                }
+            }
+            self.first += 1;
+            out.push(c);
+        }
+        out
+    }
+
+    /// The connections held, in order of their first segment.
     pub fn into_vec(self) -> Vec<Connection> {
-        self.list
+        self.list.into()
     }
 }
 
@@ -276,9 +359,10 @@ mod tests {
         let mut late = segs[12].clone();
         late.time += 5.5;
         segs.push(late);
+        // Forgetting a closed connection is routine: no split.
         assert_eq!(
             histories(on_port(segs.clone(), 9000)),
-            [("ShADadFf".into(), Some(Split::Closed)), ("A".into(), None)]
+            [("ShADadFf".into(), None), ("A".into(), None)]
         );
         let mut again = four_segment();
         for s in &mut again {
@@ -315,10 +399,12 @@ mod tests {
         assert!(conns[1].relative_mismatches().is_empty());
     }
 
-    /// A timer that ends a connection splits nothing unless its 4-tuple
-    /// goes on: another 4-tuple's packet 10 minutes later leaves it whole.
+    /// A timer that ends a connection says so when it ends, whether or not
+    /// its 4-tuple goes on: another 4-tuple's packet 10 minutes later ends
+    /// it by inactivity (the tracker cannot wait for what may never come
+    /// before it hands the connection out).
     #[test]
-    fn a_connection_no_packet_follows_was_not_split() {
+    fn a_connection_ended_by_a_timer_says_why_when_it_ends() {
         let mut other = at(seg(5, C, PSH | ACK, 1, 1, 10), 600.0);
         other.src.set_port(40000);
         let segs = vec![
@@ -327,7 +413,86 @@ mod tests {
             other,
         ];
         let h = histories(on_port(segs, 9000));
-        assert_eq!(h, [("Da".into(), None), ("D".into(), None)]);
+        assert_eq!(
+            h,
+            [("Da".into(), Some(Split::Inactive)), ("D".into(), None)]
+        );
+    }
+
+    /// A forgetting tracker hands out ended connections in order of first
+    /// segment and keeps none of them; a connection still open holds back
+    /// the ended ones that began after it.
+    #[test]
+    fn ended_connections_are_handed_out_in_order_and_forgotten() {
+        let mut c = Connections::forgetting(None);
+        // Connection A on port 9000 stays open.
+        c.push(at(
+            on_port(vec![seg(1, C, SYN, 0, 0, 0)], 9000).remove(0),
+            0.0,
+        ));
+        c.push(at(
+            on_port(vec![seg(2, S, SYN | ACK, 0, 1, 0)], 9000).remove(0),
+            0.1,
+        ));
+        // Connection B, the lab on port 8000, closes at once.
+        for s in four_segment() {
+            c.push(at(s, 0.2));
+        }
+        // 6 s later (another 4-tuple's packet moves the clock): B was
+        // forgotten 5 s after its close, but A began first and is open.
+        let mut other = at(seg(20, C, SYN, 0, 0, 0), 6.5);
+        other.src.set_port(40001);
+        c.push(other);
+        assert!(c.drain_ended().is_empty());
+        // 5 minutes of silence end A too: both come out, A first.
+        let mut late = at(seg(21, C, SYN, 0, 0, 0), 700.0);
+        late.src.set_port(40002);
+        c.push(late);
+        let out: Vec<(u16, String)> = c
+            .drain_ended()
+            .iter()
+            .map(|c| (c.server.port(), c.history().to_string()))
+            .collect();
+        assert_eq!(out[..2], [(9000, "Sh".into()), (8000, "ShADadFf".into())]);
+        assert!(
+            c.iter().all(|c| !c.has_ended()),
+            "the ended ones were handed out"
+        );
+        assert!(
+            c.find(
+                crate::testing::CLIENT.parse().unwrap(),
+                crate::testing::SERVER.parse().unwrap()
+            )
+            .is_none()
+        );
+    }
+
+    /// A 4-tuple that goes on without a SYN after its connection was handed
+    /// out still gets tshark's numbering.
+    #[test]
+    fn a_forgotten_connection_lends_its_numbering_to_the_next() {
+        let segs = on_port(
+            vec![
+                at(seg(1, C, SYN, 0, 0, 0), 0.0),
+                at(seg(2, S, SYN | ACK, 0, 1, 0), 0.1),
+                at(seg(3, C, PSH | ACK, 1, 1, 10), 0.2),
+                at(seg(4, C, PSH | ACK, 1, 1, 10), 301.0),
+            ],
+            9000,
+        );
+        let mut c = Connections::forgetting(None);
+        let mut out = Vec::new();
+        for s in segs {
+            c.push(s);
+            out.extend(c.drain_ended());
+        }
+        out.extend(c.into_vec());
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].split(), Some(Split::Inactive));
+        let resent = &out[1].steps[0];
+        assert_eq!(resent.seq, 1);
+        assert!(resent.is_retransmission());
+        assert!(out[1].relative_mismatches().is_empty());
     }
 
     #[test]
@@ -343,6 +508,6 @@ mod tests {
             crate::testing::SERVER.parse().unwrap(),
         );
         assert_eq!(c.find(b, a).unwrap().steps.len(), 1);
-        assert_eq!(c.as_slice().len(), 2);
+        assert_eq!(c.iter().len(), 2);
     }
 }

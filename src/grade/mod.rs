@@ -30,6 +30,7 @@ pub use inputs::{Entry, Inputs, expand};
 pub use same::Sameness;
 
 use crate::capture::{self, CaptureError};
+use crate::connection::Connection;
 use crate::fsx::shown;
 use crate::verdict::{CheckOutcome, Expectations, Judged};
 
@@ -136,13 +137,37 @@ pub fn check_file(
     port: Option<u16>,
     expect: &Expectations,
 ) -> Result<CheckedFile, CheckError> {
+    let mut connections = Vec::new();
+    let notes = check_file_each(path, port, expect, |j| connections.push(j))?;
+    Ok(CheckedFile { connections, notes })
+}
+
+/// Judges the connections of one capture file as [`check_file`] does,
+/// handing each to `each` as soon as it has ended, and keeping none (see
+/// [`capture::read_file_each`]); returns the file's notes. An error that
+/// only the end of the file shows (tshark stopping early, no TCP at all, no
+/// connection on `port`) comes after the connections judged until then.
+pub fn check_file_each(
+    path: &Path,
+    port: Option<u16>,
+    expect: &Expectations,
+    mut each: impl FnMut(Judged),
+) -> Result<Vec<String>, CheckError> {
     // Opening a FIFO would wait for a writer forever.
     if let Ok(m) = std::fs::metadata(path) {
         if !m.is_file() && !m.is_dir() {
             return Err(inputs::not_a_file(path, &m));
         }
     }
-    let file = capture::read_file(path, port)?;
+    let on_port =
+        |c: &Connection| port.is_none_or(|p| c.server.port() == p || c.client.port() == p);
+    let mut judged = 0usize;
+    let file = capture::read_file_each(path, port, |c| {
+        if on_port(&c) {
+            judged += 1;
+            each(Judged::new(c, expect));
+        }
+    })?;
     if file.tcp_segments == 0 {
         return Err(CheckError::NoTcp {
             path: path.to_owned(),
@@ -150,20 +175,13 @@ pub fn check_file(
             first_note: file.notes.into_iter().next(),
         });
     }
-    let mut connections = file.connections;
-    if let Some(p) = port {
-        connections.retain(|c| c.server.port() == p || c.client.port() == p);
-        if connections.is_empty() {
-            return Err(CheckError::NoConnectionOnPort {
-                path: path.to_owned(),
-                port: p,
-            });
-        }
+    if let (Some(p), 0) = (port, judged) {
+        return Err(CheckError::NoConnectionOnPort {
+            path: path.to_owned(),
+            port: p,
+        });
     }
-    Ok(CheckedFile {
-        connections: Judged::all(connections, expect),
-        notes: file.notes,
-    })
+    Ok(file.notes)
 }
 
 /// How one file (or a whole batch) fared, from best to worst: the worst of

@@ -257,7 +257,6 @@ impl Lab {
             Some(client_addr) => captured.connections.find(client_addr, server_addr).cloned(),
             None => captured
                 .connections
-                .as_slice()
                 .iter()
                 .rev()
                 .find(|c| c.server == server_addr)

@@ -74,6 +74,8 @@
 //!   sentence each (`frame 17: the TCP header length is 16 bytes, below the
 //!   minimum of 20: not judged ...`); the rest of the capture is judged.
 
+use std::io::{self, Write};
+
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{ConnState, Role, Split};
@@ -82,21 +84,26 @@ use crate::transfer::Transfer;
 use crate::verdict::{CheckOutcome, Judged, LadderComparison, TerminationKind};
 use crate::wire::{Tunnel, TunnelKind};
 
-/// The whole report.
+/// The whole report. Written by [`JsonStream`], connection by connection,
+/// so `passed` and `notes` come after `connections`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonReport {
     /// Schema version (1).
     pub schema: u32,
-    /// Every connection passed every check.
-    pub passed: bool,
     /// One entry per connection.
     pub connections: Vec<JsonConnection>,
-    /// The link a lab ran over (`tcplab run --link`), absent on loopback.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<LinkRun>,
+    /// Every connection passed every check (and the file was read to its end).
+    pub passed: bool,
     /// Frames that could not be used, or were used in part, one sentence each.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The link a lab ran over (`tcplab run --link`), absent on loopback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkRun>,
+    /// Why the capture could not be read to its end, when that showed only
+    /// after some connections were reported; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One connection in the JSON report.
@@ -209,10 +216,11 @@ impl JsonReport {
     pub fn new(items: &[Judged]) -> JsonReport {
         JsonReport {
             schema: 1,
-            passed: items.iter().all(|j| j.verdict.passed()),
             connections: items.iter().map(JsonConnection::new).collect(),
-            link: None,
+            passed: items.iter().all(|j| j.verdict.passed()),
             notes: Vec::new(),
+            link: None,
+            error: None,
         }
     }
 }
@@ -260,9 +268,94 @@ impl JsonConnection {
 
 impl JsonReport {
     /// Writes the report, pretty-printed, with a final newline.
-    pub fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        writeln!(out)
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut stream = JsonStream::new(out)?;
+        for c in &self.connections {
+            stream.entry(c)?;
+        }
+        stream.passed = self.passed;
+        stream.finish(&self.notes, self.link.as_ref(), self.error.as_deref())
+    }
+}
+
+/// The JSON report written connection by connection, as they are judged
+/// one by one (a capture read as it is judged): the same
+/// document as [`JsonReport::write`] prints, so memory does not grow with
+/// the connections.
+pub struct JsonStream<W: Write> {
+    out: W,
+    count: usize,
+    passed: bool,
+}
+
+/// The fields after `connections`, for [`JsonStream::finish`].
+#[derive(Serialize)]
+struct Tail<'a> {
+    passed: bool,
+    notes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a LinkRun>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+impl<W: Write> JsonStream<W> {
+    /// Starts the document on `out`.
+    pub fn new(mut out: W) -> io::Result<JsonStream<W>> {
+        write!(out, "{{\n  \"schema\": 1,\n  \"connections\": [")?;
+        Ok(JsonStream {
+            out,
+            count: 0,
+            passed: true,
+        })
+    }
+
+    /// Writes one judged connection.
+    pub fn connection(&mut self, j: &Judged) -> io::Result<()> {
+        self.passed &= j.verdict.passed();
+        self.entry(&JsonConnection::new(j))
+    }
+
+    fn entry(&mut self, c: &JsonConnection) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(c)?;
+        let sep = if self.count == 0 { "" } else { "," };
+        self.count += 1;
+        writeln!(self.out, "{sep}")?;
+        // Strings hold no raw line breaks (JSON escapes them): indenting
+        // every line indents the object.
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            write!(self.out, "    {line}")?;
+        }
+        Ok(())
+    }
+
+    /// Writes the fields after `connections` and ends the document: an
+    /// `error` (when the capture could not be read to its end) makes
+    /// `passed` false.
+    pub fn finish(
+        mut self,
+        notes: &[String],
+        link: Option<&LinkRun>,
+        error: Option<&str>,
+    ) -> io::Result<()> {
+        let close = if self.count == 0 { "]" } else { "\n  ]" };
+        write!(self.out, "{close}")?;
+        let tail = serde_json::to_string_pretty(&Tail {
+            passed: self.passed && error.is_none(),
+            notes,
+            link,
+            error,
+        })?;
+        // `{\n  "passed": ...\n}`: its inner lines, already indented.
+        let inner = tail
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .trim_matches('\n');
+        writeln!(self.out, ",\n{inner}\n}}")?;
+        self.out.flush()
     }
 }
 

@@ -11,49 +11,102 @@ use crate::verdict::Judged;
 /// Writes the text report for judged connections, and `notes` on frames
 /// that could not be used (`note: frame 17: ...`) before the result line.
 pub fn write_text(out: &mut dyn Write, items: &[Judged], notes: &[String]) -> io::Result<()> {
-    for (i, j) in items.iter().enumerate() {
-        let (c, v) = (&j.connection, &j.verdict);
-        let f = &v.findings;
-        writeln!(out, "connection {} of {}", i + 1, items.len())?;
-        write!(out, "{c}")?;
-        writeln!(out)?;
-        if let Some(t) = c.tunnel() {
-            writeln!(out, "tunnelled:       {t}")?;
+    let mut report = TextReport::new(out);
+    for j in items {
+        report.connection(j)?;
+    }
+    report.finish(notes)
+}
+
+/// The text report written connection by connection, as they are judged
+/// one by one (a capture read as it is judged).
+pub struct TextReport<W: Write> {
+    out: W,
+    count: usize,
+    failed: usize,
+}
+
+impl<W: Write> TextReport<W> {
+    /// A report writing to `out`.
+    pub fn new(out: W) -> TextReport<W> {
+        TextReport {
+            out,
+            count: 0,
+            failed: 0,
         }
-        writeln!(out, "history:         {}", f.history)?;
-        if let Some(split) = c.split() {
-            writeln!(out, "split:           {split}")?;
+    }
+
+    /// Writes one connection's block.
+    pub fn connection(&mut self, j: &Judged) -> io::Result<()> {
+        self.count += 1;
+        self.failed += usize::from(!j.verdict.passed());
+        write_connection(&mut self.out, self.count, j)
+    }
+
+    /// Writes the notes and the result line.
+    pub fn finish(mut self, notes: &[String]) -> io::Result<()> {
+        for note in notes {
+            writeln!(self.out, "note: {note}")?;
         }
         writeln!(
-            out,
-            "termination:     {}{}",
-            f.termination.kind,
-            f.termination
-                .initiator
-                .map(|r| format!(" (started by the {r})"))
-                .unwrap_or_default()
+            self.out,
+            "result: {} ({} connection(s), {} failed)",
+            if self.failed == 0 { "PASS" } else { "FAIL" },
+            self.count,
+            self.failed
         )?;
-        write_transfer(out, &f.transfer)?;
-        write!(out, "{v}")?;
-        if let Some(l) = v.ladder.as_ref().filter(|l| !l.passed) {
-            write!(out, "{l}")?;
-        }
-        for d in v.diagnosis() {
-            writeln!(out, "diagnosis: {d}")?;
-        }
-        writeln!(out, "{}\n", if v.passed() { "PASS" } else { "FAIL" })?;
+        self.out.flush()
     }
-    for note in notes {
-        writeln!(out, "note: {note}")?;
+
+    /// Ends the report of a capture that could not be read to its end: the
+    /// notes, the sentence saying why, and a result that is not a pass.
+    pub fn fail(mut self, notes: &[String], why: &str) -> io::Result<()> {
+        for note in notes {
+            writeln!(self.out, "note: {note}")?;
+        }
+        writeln!(self.out, "UNUSABLE {why}")?;
+        writeln!(
+            self.out,
+            "result: UNUSABLE ({} connection(s) read before that, {} failed)",
+            self.count, self.failed
+        )?;
+        self.out.flush()
     }
-    let failed = items.iter().filter(|j| !j.verdict.passed()).count();
+}
+
+/// One connection's block: `connection N`, the ladder, what it showed,
+/// the checks.
+fn write_connection(out: &mut dyn Write, n: usize, j: &Judged) -> io::Result<()> {
+    let (c, v) = (&j.connection, &j.verdict);
+    let f = &v.findings;
+    writeln!(out, "connection {n}")?;
+    write!(out, "{c}")?;
+    writeln!(out)?;
+    if let Some(t) = c.tunnel() {
+        writeln!(out, "tunnelled:       {t}")?;
+    }
+    writeln!(out, "history:         {}", f.history)?;
+    if let Some(split) = c.split() {
+        writeln!(out, "split:           {split}")?;
+    }
     writeln!(
         out,
-        "result: {} ({} connection(s), {} failed)",
-        if failed == 0 { "PASS" } else { "FAIL" },
-        items.len(),
-        failed
-    )
+        "termination:     {}{}",
+        f.termination.kind,
+        f.termination
+            .initiator
+            .map(|r| format!(" (started by the {r})"))
+            .unwrap_or_default()
+    )?;
+    write_transfer(out, &f.transfer)?;
+    write!(out, "{v}")?;
+    if let Some(l) = v.ladder.as_ref().filter(|l| !l.passed) {
+        write!(out, "{l}")?;
+    }
+    for d in v.diagnosis() {
+        writeln!(out, "diagnosis: {d}")?;
+    }
+    writeln!(out, "{}\n", if v.passed() { "PASS" } else { "FAIL" })
 }
 
 /// The transfer lines: sizes, messages, what loss cost.
