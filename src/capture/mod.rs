@@ -13,7 +13,8 @@
 //! - [`file`](mod@file): a pcap or pcapng file (gzip-compressed or not),
 //!   checked for its [`shape`] first so that an empty, foreign, truncated or
 //!   damaged file gets its own error, and so that tshark must deliver every
-//!   frame the file holds.
+//!   frame the file holds; tshark prints its fields as text (`rows`,
+//!   read by tcplab: no XML for files).
 //!
 //! All feed tshark's dissection, field by field, into
 //! [`crate::wire::Segment`]s and [`crate::connection::Connections`]. A packet
@@ -23,6 +24,7 @@
 pub mod file;
 pub mod live;
 pub mod probe;
+mod rows;
 pub mod session;
 pub mod shape;
 mod tcpdump;
