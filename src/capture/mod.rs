@@ -21,6 +21,7 @@
 //! tcplab cannot use (a TCP header too short or cut off, bad options) is
 //! named in a note, and the rest of the capture is still judged.
 
+pub mod batch;
 pub mod file;
 pub mod live;
 pub mod probe;
@@ -34,6 +35,7 @@ pub mod watch;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use batch::{ReadStats, read_files};
 pub use file::{FileCapture, read_file};
 pub use live::{Captured, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;

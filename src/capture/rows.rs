@@ -183,6 +183,16 @@ impl<'a> Row<'a> {
     fn column(&self, index: usize) -> &str {
         &self.text[self.columns[index].clone()]
     }
+
+    /// Every number tshark printed for `field` (one per occurrence).
+    pub fn numbers(&self, field: &str) -> impl Iterator<Item = u64> + '_ {
+        self.all(field).into_iter().filter_map(|v| v.parse().ok())
+    }
+
+    /// Tells frames by `number` instead of tshark's own.
+    pub fn renumber(&mut self, number: u64) {
+        self.frame = Some(number.to_string());
+    }
 }
 
 /// Where `frame.number` is in [`FIELDS`].
@@ -286,6 +296,16 @@ mod tests {
         for f in FIELDS {
             let _ = row.all(f);
         }
+    }
+
+    #[test]
+    fn a_row_renumbered_tells_the_new_frame_number() {
+        let text = line(&[("frame.number", "1007"), ("tcp.stream", "3")]);
+        let mut row = Row::new(&text);
+        row.renumber(7);
+        assert_eq!(row.get("frame.number"), Some("7"));
+        assert_eq!(row.all("frame.number"), ["7"]);
+        assert_eq!(row.numbers("tcp.stream").collect::<Vec<_>>(), [3]);
     }
 
     /// Given the number of packets, reading ends at the last one (tshark is
