@@ -1,9 +1,9 @@
 //! Many capture files through one tshark: each file's shape is checked,
 //! then its data goes into one pcapng stream written into a pipe that
-//! tshark reads as `/proc/<tcplab's pid>/fd/<n>` ([`encode`]: pcapng as it
+//! tshark reads as `/proc/<tcplab's pid>/fd/<n>` (`encode`: pcapng as it
 //! is, pcap re-encoded, gzip decompressed, a marker after each file), and
 //! tshark's rows are split back into files at the markers, each frame
-//! numbered as in its own file ([`split`]).
+//! numbered as in its own file (`split`).
 //!
 //! tshark's start-up (about a quarter of a second, most of checking a
 //! small file) is then paid once per stream instead of once per file.
