@@ -220,9 +220,19 @@ fn a_folder_is_one_stream_and_only_files_sharing_a_connection_are_read_alone() {
     paths.sort();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let results = std::sync::Mutex::new(vec![None; refs.len()]);
-    let stats = tcplab::capture::read_files(&refs, None, 1, &|i, r| {
-        results.lock().unwrap()[i] = Some(r.map(|f| f.packets).map_err(|e| e.to_string()));
-    });
+    let read = std::sync::Mutex::new(vec![0; refs.len()]);
+    let stats = tcplab::capture::read_files(
+        &refs,
+        None,
+        1,
+        &|i| read.lock().unwrap()[i] += 1,
+        &|i, r| {
+            // Told read first, once.
+            assert_eq!(read.lock().unwrap()[i], 1);
+            results.lock().unwrap()[i] = Some(r.map(|f| f.packets).map_err(|e| e.to_string()));
+        },
+    );
+    assert!(read.into_inner().unwrap().iter().all(|&n| n == 1));
     // Sorted, four-segment.pcapng comes first of those that share its
     // connection: gap.pcapng, midstream.pcapng and m-same-connection.pcapng.
     assert_eq!(

@@ -396,9 +396,13 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
     let results: Mutex<Vec<Option<FileResult>>> =
         Mutex::new(std::iter::repeat_with(|| None).take(total).collect());
     let done = AtomicUsize::new(0);
-    let record = |i: usize, result: FileResult| {
+    let tick = || progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+    let keep = |i: usize, result: FileResult| {
         results.lock().expect("no worker panics")[i] = Some(result);
-        progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+    };
+    let record = |i: usize, result: FileResult| {
+        keep(i, result);
+        tick();
     };
     // The files to read: each capture once, nothing special.
     let mut to_read: Vec<(usize, PathBuf)> = Vec::new();
@@ -423,12 +427,13 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
         }
     }
     let paths: Vec<&Path> = to_read.iter().map(|(_, p)| p.as_path()).collect();
-    capture::read_files(&paths, config.port, config.jobs, &|k, read| {
+    // Progress as each file is read; its grade once its tshark has ended.
+    capture::read_files(&paths, config.port, config.jobs, &|_| tick(), &|k, read| {
         let (i, path) = &to_read[k];
         let outcome = read
             .map_err(CheckError::from)
             .and_then(|file| judge_file(path, file, config.port, &config.expect));
-        record(*i, FileResult::new(path.clone(), outcome));
+        keep(*i, FileResult::new(path.clone(), outcome));
     });
     let mut files: Vec<FileResult> = results
         .into_inner()

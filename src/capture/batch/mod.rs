@@ -31,7 +31,7 @@ use std::io::{BufWriter, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 
 use super::rows::FieldsTshark;
@@ -43,6 +43,12 @@ use split::{Msg, Outcome, Splitter};
 /// Called once per file with its index in the list given and what reading
 /// it gave, from the threads that read them.
 pub type Done<'a> = dyn Fn(usize, Result<FileCapture, CaptureError>) + Sync + 'a;
+
+/// Called once per file with its index as soon as it has been read, for a
+/// progress bar: a stream hands its files to [`Done`] only when its tshark
+/// has ended (what tshark says at its end may send them all to be read
+/// alone).
+pub type Read<'a> = dyn Fn(usize) + Sync + 'a;
 
 /// Capture data per stream: a tshark more costs its start-up, about what
 /// reading a MiB of small packets costs it, so a folder of small hand-ins
@@ -61,12 +67,13 @@ pub struct ReadStats {
 
 /// Reads every file of `paths` as [`read_file`] would, through up to
 /// `jobs` tsharks at a time (one per [`BYTES_PER_STREAM`] of files), each
-/// reading a stream of many files; calls `done` once per file, in no
-/// particular order.
+/// reading a stream of many files; calls `read` and then `done` once per
+/// file, in no particular order.
 pub fn read_files(
     paths: &[&Path],
     server_port: Option<u16>,
     jobs: usize,
+    read: &Read<'_>,
     done: &Done<'_>,
 ) -> ReadStats {
     let queue = Mutex::new((0..paths.len()).collect::<VecDeque<_>>());
@@ -84,6 +91,8 @@ pub fn read_files(
         server_port,
         queue: &queue,
         done,
+        read,
+        told: paths.iter().map(|_| AtomicBool::new(false)).collect(),
         streams: AtomicUsize::new(0),
         alone: AtomicUsize::new(0),
     };
@@ -111,6 +120,9 @@ struct Reader<'a> {
     server_port: Option<u16>,
     queue: &'a Mutex<VecDeque<usize>>,
     done: &'a Done<'a>,
+    read: &'a Read<'a>,
+    /// Which files `read` was called for.
+    told: Vec<AtomicBool>,
     streams: AtomicUsize,
     alone: AtomicUsize,
 }
@@ -138,7 +150,15 @@ impl Reader<'_> {
                     read_file(self.paths[index], self.server_port)
                 }
             };
+            self.tell_read(index);
             (self.done)(index, result);
+        }
+    }
+
+    /// Calls `read` for file `index`, unless it was called already.
+    fn tell_read(&self, index: usize) {
+        if !self.told[index].swap(true, Ordering::Relaxed) {
+            (self.read)(index);
         }
     }
 
@@ -171,7 +191,8 @@ impl Reader<'_> {
         };
         self.streams.fetch_add(1, Ordering::Relaxed);
         let nonce = RandomState::new().hash_one(std::process::id());
-        let mut splitter = Splitter::new(self.paths, self.server_port, nonce);
+        let tell = |index| self.tell_read(index);
+        let mut splitter = Splitter::new(self.paths, self.server_port, nonce, &tell);
         let (tx, rx) = channel();
         std::thread::scope(|s| {
             let writer = s.spawn(move || self.write(first, pipe_in, nonce, tx));

@@ -88,6 +88,8 @@ pub(super) struct Splitter<'a> {
     /// The UDP conversations of the marker that closed the current file:
     /// seen once that file is judged (the marker came after it).
     marker_udp: Vec<u64>,
+    /// Told the index of each file read clean from the stream.
+    read: &'a dyn Fn(usize),
     /// Every file's outcome, in the order it became known.
     pub outcomes: Vec<(usize, Outcome)>,
 }
@@ -97,8 +99,14 @@ fn normal(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 }
 
 impl<'a> Splitter<'a> {
-    /// A splitter for a stream whose markers carry `nonce`.
-    pub fn new(paths: &'a [&'a Path], server_port: Option<u16>, nonce: u64) -> Splitter<'a> {
+    /// A splitter for a stream whose markers carry `nonce`; `read` is told
+    /// each file read clean, as soon as it is.
+    pub fn new(
+        paths: &'a [&'a Path],
+        server_port: Option<u16>,
+        nonce: u64,
+        read: &'a dyn Fn(usize),
+    ) -> Splitter<'a> {
         Splitter {
             paths,
             server_port,
@@ -107,6 +115,7 @@ impl<'a> Splitter<'a> {
             current: Splitter::fresh(server_port),
             seen: Seen::default(),
             marker_udp: Vec::new(),
+            read,
             outcomes: Vec::new(),
         }
     }
@@ -161,6 +170,9 @@ impl<'a> Splitter<'a> {
                 debug_assert_eq!(seq, self.seq);
                 let done = std::mem::replace(&mut self.current, Splitter::fresh(self.server_port));
                 let outcome = self.close(index, shape, written, done);
+                if matches!(outcome, Outcome::Done(_)) {
+                    (self.read)(index);
+                }
                 self.outcomes.push((index, outcome));
                 self.seen.udp.extend(self.marker_udp.drain(..));
                 self.seq += 1;
@@ -304,7 +316,7 @@ mod tests {
             Path::new("b.pcapng"),
             Path::new("c.pcapng"),
         ];
-        let mut s = Splitter::new(&paths, None, NONCE);
+        let mut s = Splitter::new(&paths, None, NONCE, &|_| {});
         let mut seq = 0;
         for r in rows {
             if s.take(Row::new(r)) {
@@ -409,7 +421,7 @@ mod tests {
             Path::new("c.pcapng"),
         ];
         let run = |said: bool| {
-            let mut s = Splitter::new(&paths, None, NONCE);
+            let mut s = Splitter::new(&paths, None, NONCE, &|_| {});
             assert!(!s.take(Row::new(&syn(1, 1000, 0))));
             assert!(s.take(Row::new(&marker(2, 0, 1))));
             assert!(s.message(Msg::Sent {
