@@ -15,6 +15,8 @@
 //!   damaged file gets its own error, and so that tshark must deliver every
 //!   frame the file holds; tshark prints its fields as text (`rows`,
 //!   read by tcplab: no XML for files).
+//! - [`batch`]: many files through one tshark, each file's report the same
+//!   as [`read_file`]'s.
 //!
 //! All feed tshark's dissection, field by field, into
 //! [`crate::wire::Segment`]s and [`crate::connection::Connections`]. A packet
