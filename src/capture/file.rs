@@ -4,14 +4,17 @@
 //! was checked, whatever its name (not UTF-8, starting with `-`) and even
 //! if the name is swapped meanwhile.
 //!
+//! tshark prints the fields as text (`capture::rows`), as fast as
+//! `tshark -T fields` alone.
+//!
 //! **tshark's errors are errors, whoever runs it.** As root, tshark's first
-//! line on stderr is always its `Running as user "root"` warning, and
-//! rtshark reports only that first line: a damaged file would be judged on
-//! the frames before the damage. So the file's grade never rests on what
-//! tshark says: the shape check counts the frames the file holds, and
-//! tshark must deliver every one of them ([`Shape::first_missing`]).
-//! Reading stops once the frames the shape check counted have all come:
-//! rtshark would otherwise wait for tshark to exit, polling every 100 ms.
+//! line on stderr is always its `Running as user "root"` warning, and a
+//! damaged file was once judged on the frames before the damage because
+//! only that line was read. So the file's grade never rests on what tshark
+//! says: the shape check counts the frames the file holds, and tshark must
+//! deliver every one of them ([`Shape::first_missing`]). Reading stops
+//! once the frames the shape check counted have all come: tshark is then
+//! only freeing its memory.
 //!
 //! **Judge and forget.** [`read_file_each`] hands each connection out as
 //! soon as Zeek's rules have ended it (in order of first segment) and
@@ -21,8 +24,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::rows;
 use super::shape::{self, Format, Shape};
-use super::tshark::{self, ReadError};
+use super::tshark::ReadError;
 use super::{CaptureError, Intake};
 use crate::connection::Connection;
 use crate::fsx::{fd_path, shown};
@@ -105,7 +109,7 @@ pub fn read_file_each(
     // tshark opens the checked file itself, by its descriptor's name.
     let input = fd_path(&file);
     let mut intake = Intake::forgetting(server_port);
-    let said = match tshark::read_all(&input, Some(shape.frames), |item| {
+    let said = match rows::read_all(&input, Some(shape.frames), |item| {
         intake.take(item);
         for c in intake.connections.drain_ended() {
             each(c);

@@ -13,16 +13,21 @@
 //! - [`file`](mod@file): a pcap or pcapng file (gzip-compressed or not),
 //!   checked for its [`shape`] first so that an empty, foreign, truncated or
 //!   damaged file gets its own error, and so that tshark must deliver every
-//!   frame the file holds.
+//!   frame the file holds; tshark prints its fields as text (`rows`,
+//!   read by tcplab: no XML for files).
+//! - [`batch`]: many files through one tshark, each file's report the same
+//!   as [`read_file`]'s.
 //!
 //! All feed tshark's dissection, field by field, into
 //! [`crate::wire::Segment`]s and [`crate::connection::Connections`]. A packet
 //! tcplab cannot use (a TCP header too short or cut off, bad options) is
 //! named in a note, and the rest of the capture is still judged.
 
+pub mod batch;
 pub mod file;
 pub mod live;
 mod probe;
+mod rows;
 pub mod session;
 pub mod shape;
 mod tcpdump;
@@ -32,6 +37,7 @@ pub mod watch;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use batch::{ReadStats, read_files};
 pub use file::{FileCapture, FileSummary, read_file, read_file_each};
 pub use live::{Captured, LinkTap, LiveCapture, LiveConfig, TcpFilter};
 pub use session::Session;

@@ -2,7 +2,6 @@
 //! packet, and the reader thread that drains tshark's output.
 
 use std::path::Path;
-use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 
 use rtshark::{RTShark, RTSharkBuilder};
@@ -42,8 +41,11 @@ pub(crate) enum Item {
 
 /// Classifies one dissected packet; `probe_port` is the UDP port of the
 /// probes, if this capture sends any.
-pub(crate) fn classify(p: &rtshark::Packet, probe_port: Option<u16>) -> Result<Item, FieldError> {
-    let packet = Packet::from_fields(&PacketFields(p))?;
+pub(crate) fn classify<S: FieldSource + ?Sized>(
+    p: &S,
+    probe_port: Option<u16>,
+) -> Result<Item, FieldError> {
+    let packet = Packet::from_fields(p)?;
     if let Packet::Datagram(d) = &packet {
         if Some(d.dst_port) == probe_port {
             if let Some(token) = probe_token(&d.payload) {
@@ -57,7 +59,7 @@ pub(crate) fn classify(p: &rtshark::Packet, probe_port: Option<u16>) -> Result<I
 /// tshark preferences tcplab sets: Teredo on any UDP port, not only 3544
 /// (a cheap heuristic, run on UDP only), so IPv6 over Teredo is seen as
 /// such and the segment inside it is found.
-const PREFERENCES: &[&str] = &["teredo.heuristic_teredo:TRUE"];
+pub(crate) const PREFERENCES: &[&str] = &["teredo.heuristic_teredo:TRUE"];
 
 /// Starts tshark on `input`, asking for tcplab's fields, and writing what
 /// it reads to `save` when given. Both are `/proc/<pid>/fd/<n>` names of
@@ -159,7 +161,7 @@ pub(crate) fn reader_thread(
                 match shark.read() {
                     Ok(Some(p)) => {
                         packets += 1;
-                        tx(Event::Item(classify(&p, probe_port)));
+                        tx(Event::Item(classify(&PacketFields(&p), probe_port)));
                     }
                     Ok(None) => break tx(Event::End(Ok(()))),
                     Err(e) if is_benign_stderr(&e.to_string()) => break tx(Event::End(Ok(()))),
@@ -171,32 +173,7 @@ pub(crate) fn reader_thread(
         .expect("the OS refused to start a thread")
 }
 
-/// Reads a whole file through tshark in this thread, calling `each` per
-/// packet, up to `last_packet` packets if given (see [`reader_thread`]);
-/// fails with what tshark said if it ended with an error.
-pub(crate) fn read_all(
-    input: &Path,
-    last_packet: Option<u64>,
-    mut each: impl FnMut(Result<Item, FieldError>),
-) -> Result<(), ReadError> {
-    let shark = spawn(input, None).map_err(ReadError::Spawn)?;
-    let (tx, rx) = std_mpsc::channel();
-    let handle = reader_thread(shark, None, last_packet, move |e| {
-        let _ = tx.send(e);
-    });
-    let mut result = Ok(());
-    for event in rx {
-        match event {
-            Event::Item(i) => each(i),
-            Event::End(Err(e)) => result = Err(ReadError::Tshark(e)),
-            Event::End(Ok(())) => {}
-        }
-    }
-    let _ = handle.join();
-    result
-}
-
-/// Why [`read_all`] failed.
+/// Why reading a file ([`super::rows::read_all`]) failed.
 pub(crate) enum ReadError {
     /// tshark did not start.
     Spawn(CaptureError),
@@ -205,7 +182,7 @@ pub(crate) enum ReadError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::capture::probe::probe_payload;
     use rstest::rstest;
@@ -232,7 +209,7 @@ mod tests {
     }
 
     /// A pcap of one IPv4 UDP probe (token 7) per port, loopback to loopback.
-    fn probes_pcap(ports: &[u16]) -> Vec<u8> {
+    pub(crate) fn probes_pcap(ports: &[u16]) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
         out.extend_from_slice(&[
@@ -291,24 +268,6 @@ mod tests {
         assert_eq!(e_fields, FIELDS, "{args:?}");
     }
 
-    /// Given the number of packets, reading ends at the last one (tshark is
-    /// then killed) without waiting for tshark to exit.
-    #[rstest::rstest]
-    #[case::to_the_end(None, 5)]
-    #[case::up_to_a_count(Some(3), 3)]
-    #[case::nothing(Some(0), 0)]
-    fn reading_ends_at_the_packet_count_given(
-        #[case] last_packet: Option<u64>,
-        #[case] read: usize,
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("five.pcap");
-        std::fs::write(&path, probes_pcap(&[40000; 5])).unwrap();
-        let mut items = 0;
-        assert!(read_all(&path, last_packet, |i| items += usize::from(i.is_ok())).is_ok());
-        assert_eq!(items, read);
-    }
-
     /// A probe whose ephemeral port a dissector claims (DNS, mDNS, SSDP)
     /// has no `data.data`: it once went unrecognised, and the capture never
     /// "started". `udp.payload` is there whatever the port.
@@ -322,7 +281,7 @@ mod tests {
         let mut seen = Vec::new();
         while let Ok(Some(p)) = shark.read() {
             let port = ports[seen.len()];
-            seen.push(match classify(&p, Some(port)) {
+            seen.push(match classify(&PacketFields(&p), Some(port)) {
                 Ok(Item::Probe(t)) => Some(t),
                 _ => None,
             });

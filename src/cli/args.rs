@@ -295,7 +295,7 @@ pub(crate) struct CheckArgs {
     /// Also write the summary table (one row per file) to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) table: Option<PathBuf>,
-    /// Files checked at once, each by a tshark of its own [default: the number of cores].
+    /// tsharks at once, each reading a stream of many files (one per MiB of captures) [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) jobs: Option<u32>,
     #[command(flatten)]

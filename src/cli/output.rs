@@ -16,9 +16,13 @@ use super::args::ReportArgs;
 use super::{EXIT_FAIL, EXIT_PASS};
 
 /// Writes with `write` to stdout; a reader that went away is not an error.
+///
+/// Through a buffer: stdout alone is line-buffered, and a report of a long
+/// capture has tens of thousands of lines (49,000 writes for Zeek's
+/// 8,317-frame FTP trace as JSON, one system call each).
 pub(crate) fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("writing the report"),

@@ -1,9 +1,11 @@
 //! Grading a batch of hand-ins: many capture files, one verdict per file.
 //!
 //! [`expand`] turns the paths a teacher gives (files and folders) into an
-//! ordered list of files, one per path; [`grade`] checks them `jobs` at a
-//! time, each with a tshark of its own ([`check_file`]), a capture that
-//! several paths lead to (a link, a copy: [`same`]) once, and returns
+//! ordered list of files, one per path; [`grade`] reads them through one
+//! tshark per share of files ([`crate::capture::read_files`]: a pcapng
+//! stream of many files, each report the same as [`check_file`]'s), a
+//! capture that several paths lead to (a link, a copy: [`same`]) once, and
+//! returns
 //! [`Grades`]: per path the judged connections or the one sentence that
 //! says why the file could not be used. One bad hand-in never hides the
 //! others, and no hand-in hides behind another. The reports of a batch:
@@ -20,7 +22,7 @@ pub mod same;
 pub mod svg;
 pub mod table;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -153,12 +155,7 @@ pub fn check_file_each(
     expect: &Expectations,
     mut each: impl FnMut(Judged),
 ) -> Result<Vec<String>, CheckError> {
-    // Opening a FIFO would wait for a writer forever.
-    if let Ok(m) = std::fs::metadata(path) {
-        if !m.is_file() && !m.is_dir() {
-            return Err(inputs::not_a_file(path, &m));
-        }
-    }
+    refuse_special(path)?;
     let on_port =
         |c: &Connection| port.is_none_or(|p| c.server.port() == p || c.client.port() == p);
     let mut judged = 0usize;
@@ -182,6 +179,48 @@ pub fn check_file_each(
         });
     }
     Ok(file.notes)
+}
+
+/// Refuses a path that is neither a file nor a folder before anything
+/// opens it: opening a FIFO would wait for a writer forever.
+fn refuse_special(path: &Path) -> Result<(), CheckError> {
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() && !m.is_dir() {
+            return Err(inputs::not_a_file(path, &m));
+        }
+    }
+    Ok(())
+}
+
+/// Judges what reading the capture file `path` in a batch gave, as
+/// [`check_file`] judges a file read alone.
+fn judge_file(
+    path: &Path,
+    file: capture::FileCapture,
+    port: Option<u16>,
+    expect: &Expectations,
+) -> Result<CheckedFile, CheckError> {
+    if file.tcp_segments == 0 {
+        return Err(CheckError::NoTcp {
+            path: path.to_owned(),
+            packets: file.packets,
+            first_note: file.notes.into_iter().next(),
+        });
+    }
+    let mut connections = file.connections;
+    if let Some(p) = port {
+        connections.retain(|c| c.server.port() == p || c.client.port() == p);
+        if connections.is_empty() {
+            return Err(CheckError::NoConnectionOnPort {
+                path: path.to_owned(),
+                port: p,
+            });
+        }
+    }
+    Ok(CheckedFile {
+        connections: Judged::all(connections, expect),
+        notes: file.notes,
+    })
 }
 
 /// How one file (or a whole batch) fared, from best to worst: the worst of
@@ -344,7 +383,7 @@ pub struct GradeConfig {
     pub port: Option<u16>,
     /// What every connection must show.
     pub expect: Expectations,
-    /// Files checked at once (each by a tshark of its own); at least 1.
+    /// tsharks run at once, each reading a share of the files; at least 1.
     pub jobs: usize,
 }
 
@@ -359,8 +398,10 @@ impl Default for GradeConfig {
     }
 }
 
-/// Checks every file of `inputs`, `config.jobs` at a time, and returns one
-/// result per entry in the same order. Entries that are the same capture
+/// Checks every file of `inputs` and returns one result per entry in the
+/// same order: read through `config.jobs` tsharks, each reading a stream
+/// of many files ([`capture::read_files`]), with verdicts identical to
+/// checking each file alone. Entries that are the same capture
 /// ([`same::originals`]) are checked once: each keeps its row, with the
 /// first one's grade and [`FileResult::same_as`] naming the others, and a
 /// note says so. `progress` is called with the number of files done after
@@ -392,44 +433,47 @@ pub fn grade(inputs: Inputs, config: &GradeConfig, progress: &(dyn Fn(usize) + S
             ));
         }
     }
-    let queue = Mutex::new(
-        inputs
-            .entries
-            .into_iter()
-            .enumerate()
-            .collect::<VecDeque<_>>(),
-    );
     let results: Mutex<Vec<Option<FileResult>>> =
         Mutex::new(std::iter::repeat_with(|| None).take(total).collect());
     let done = AtomicUsize::new(0);
-    let worker = || {
-        loop {
-            // The lock is released before the file is checked.
-            let next = queue.lock().expect("no worker panics").pop_front();
-            let Some((i, entry)) = next else { break };
-            let result = match entry {
-                // Filled in from its original below.
-                Entry::Check(file) if originals[i].is_some() => FileResult::new(
+    let tick = || progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+    let keep = |i: usize, result: FileResult| {
+        results.lock().expect("no worker panics")[i] = Some(result);
+    };
+    let record = |i: usize, result: FileResult| {
+        keep(i, result);
+        tick();
+    };
+    // The files to read: each capture once, nothing special.
+    let mut to_read: Vec<(usize, PathBuf)> = Vec::new();
+    for (i, entry) in inputs.entries.into_iter().enumerate() {
+        match entry {
+            // Filled in from its original below.
+            Entry::Check(file) if originals[i].is_some() => record(
+                i,
+                FileResult::new(
                     file,
                     Ok(CheckedFile {
                         connections: vec![],
                         notes: vec![],
                     }),
                 ),
-                Entry::Check(file) => {
-                    let outcome = check_file(&file, config.port, &config.expect);
-                    FileResult::new(file, outcome)
-                }
-                Entry::Unusable(file, error) => FileResult::new(file, Err(error)),
-            };
-            results.lock().expect("no worker panics")[i] = Some(result);
-            progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+            ),
+            Entry::Check(file) => match refuse_special(&file) {
+                Err(e) => record(i, FileResult::new(file, Err(e))),
+                Ok(()) => to_read.push((i, file)),
+            },
+            Entry::Unusable(file, error) => record(i, FileResult::new(file, Err(error))),
         }
-    };
-    std::thread::scope(|s| {
-        for _ in 0..config.jobs.clamp(1, total.max(1)) {
-            s.spawn(worker);
-        }
+    }
+    let paths: Vec<&Path> = to_read.iter().map(|(_, p)| p.as_path()).collect();
+    // Progress as each file is read; its grade once its tshark has ended.
+    capture::read_files(&paths, config.port, config.jobs, &|_| tick(), &|k, read| {
+        let (i, path) = &to_read[k];
+        let outcome = read
+            .map_err(CheckError::from)
+            .and_then(|file| judge_file(path, file, config.port, &config.expect));
+        keep(*i, FileResult::new(path.clone(), outcome));
     });
     let mut files: Vec<FileResult> = results
         .into_inner()

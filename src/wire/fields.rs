@@ -68,6 +68,9 @@ pub const FIELDS: &[&str] = &[
     // Expert: the header length is below 20.
     "tcp.bogus_header_length",
     "udp.dstport",
+    // tshark's UDP conversation: files read by one tshark must share none
+    // (`capture::batch`), as they must share no `tcp.stream`.
+    "udp.stream",
     // The probes' payload. Not `data.data`: that exists only when no
     // dissector claims the port, and a few ephemeral ports are claimed.
     "udp.payload",

@@ -117,6 +117,52 @@ impl<R: Read> Input for Stream<R> {
     }
 }
 
+/// Another input whose bytes are all also written to `out`, in order:
+/// skipped bytes are read and written, never sought over.
+pub(super) struct Tee<'w, I> {
+    inner: I,
+    out: &'w mut dyn io::Write,
+    scratch: Vec<u8>,
+}
+
+impl<'w, I: Input> Tee<'w, I> {
+    /// Copies what is read of `inner` to `out`.
+    pub fn new(inner: I, out: &'w mut dyn io::Write) -> Tee<'w, I> {
+        Tee {
+            inner,
+            out,
+            scratch: vec![0; BUFFER],
+        }
+    }
+}
+
+impl<I: Input> Input for Tee<'_, I> {
+    fn fill(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.fill(buf)?;
+        self.out.write_all(&buf[..n])?;
+        Ok(n)
+    }
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        let mut done = 0;
+        while done < n {
+            let want = (n - done).min(self.scratch.len() as u64) as usize;
+            let got = self.inner.fill(&mut self.scratch[..want])?;
+            self.out.write_all(&self.scratch[..got])?;
+            done += got as u64;
+            if got < want {
+                break;
+            }
+        }
+        Ok(done)
+    }
+    fn got(&self) -> u64 {
+        self.inner.got()
+    }
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+}
+
 /// Gzip-compressed data, concatenated members included (as tshark reads them).
 pub(super) struct Gz<R: BufRead> {
     r: BufReader<MultiGzDecoder<R>>,

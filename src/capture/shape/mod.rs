@@ -25,9 +25,15 @@
 //! block over 134348832 bytes, a section version other than 1.0 and 1.2,
 //! an unknown byte-order magic, a packet on an undescribed interface, a
 //! Simple Packet Block of the wrong size, a corrupt gzip stream.
+//!
+//! [`walk_into`] walks the same way while copying the data tshark reads
+//! (decompressed) to a writer, and a pcap's [`PcapQuirk`] says what in it a
+//! pcapng stream would not repeat: both serve reading many files through
+//! one tshark (`capture::batch`).
 
 mod damage;
 mod input;
+mod quirk;
 mod walk;
 
 use std::fs::File;
@@ -39,7 +45,9 @@ use std::path::Path;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
 pub use damage::{Damage, MAX_PACKET, PCAPNG_MAX_BLOCK};
-use input::{BUFFER, Gz, Plain, PositionedReader, Stream};
+use input::{BUFFER, Gz, Plain, PositionedReader, Stream, Tee};
+pub use quirk::PcapQuirk;
+pub(crate) use walk::PcapKind;
 
 /// The container format of a capture file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +69,9 @@ pub struct Shape {
     pub frames: u64,
     /// Bytes of capture data (after decompression).
     pub bytes: u64,
+    /// For a pcap file, the first thing about it that a pcapng stream
+    /// would not repeat exactly (see [`PcapQuirk`]); `None` for pcapng.
+    pub pcap_quirk: Option<PcapQuirk>,
 }
 
 impl Shape {
@@ -214,6 +225,24 @@ pub fn check_file(file: &File) -> Result<Shape, ShapeError> {
         walk::walk(&mut Gz::new(r), true)
     } else {
         walk::walk(&mut Plain { r, got: 0 }, false)
+    }
+}
+
+/// Walks the regular file `file` again from its first byte, as
+/// [`check_file`] does, writing every byte of its capture data (after
+/// decompression) to `out` in order: what tshark reads. Fails like
+/// [`check_file`], and as [`ShapeError::Unreadable`] when `out` does.
+pub fn walk_into(file: &File, out: &mut dyn io::Write) -> Result<Shape, ShapeError> {
+    let size = file.metadata().map_err(ShapeError::Unreadable)?.len();
+    if size == 0 {
+        return Err(ShapeError::Empty { gzip: false });
+    }
+    let at = PositionedReader { file, pos: 0, size };
+    let mut r = BufReader::with_capacity(BUFFER, at);
+    if is_gzip(&mut r)? {
+        walk::walk(&mut Tee::new(Gz::new(r), out), true)
+    } else {
+        walk::walk(&mut Tee::new(Plain { r, got: 0 }, out), false)
     }
 }
 
@@ -510,6 +539,59 @@ mod tests {
         assert_eq!(kind(d.path()), "directory");
         assert!(matches!(
             open_capture(&d.path().join("missing")),
+            Err(ShapeError::Unreadable(_))
+        ));
+    }
+
+    /// Sets the `u32` at `at` of a little-endian pcap.
+    fn set32(b: &mut [u8], at: usize, v: u32) {
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[rstest]
+    #[case::plain(|_: &mut Vec<u8>| {}, None)]
+    #[case::version(|b: &mut Vec<u8>| b[6] = 3, Some(PcapQuirk::Version { major: 2, minor: 3 }))]
+    #[case::time_zone(|b: &mut Vec<u8>| set32(b, 8, 3600), Some(PcapQuirk::TimeZone(3600)))]
+    #[case::fcs_bits(|b: &mut Vec<u8>| set32(b, 20, 0x1000_0001), Some(PcapQuirk::LinkTypeFlags(0x1000_0001)))]
+    // Records of 16 + 43 bytes from 24: the second one's fields.
+    #[case::fraction(|b: &mut Vec<u8>| set32(b, 83 + 4, 1_000_000), Some(PcapQuirk::Fraction { frame: 2 }))]
+    #[case::past_length(|b: &mut Vec<u8>| set32(b, 83 + 12, 42), Some(PcapQuirk::CapturedPastLength { frame: 2 }))]
+    #[case::past_snaplen(|b: &mut Vec<u8>| set32(b, 16, 40), Some(PcapQuirk::CapturedPastSnaplen { frame: 1 }))]
+    fn pcap_quirks_are_found(#[case] change: fn(&mut Vec<u8>), #[case] want: Option<PcapQuirk>) {
+        let mut b = pcap(3, false, false);
+        change(&mut b);
+        assert_eq!(check(&b).unwrap().pcap_quirk, want);
+    }
+
+    #[test]
+    fn a_nanosecond_fraction_below_a_second_is_no_quirk() {
+        let mut b = pcap(2, false, true);
+        set32(&mut b, 24 + 4, 999_999_999);
+        assert_eq!(check(&b).unwrap().pcap_quirk, None);
+        assert_eq!(check(&pcapng(2)).unwrap().pcap_quirk, None);
+    }
+
+    #[rstest]
+    #[case::pcap(pcap(3, true, false), pcap(3, true, false))]
+    #[case::two_sections(two_sections(), two_sections())]
+    #[case::gzip(gzip(&pcapng(5)), pcapng(5))]
+    fn walking_into_writes_what_tshark_reads(#[case] file: Vec<u8>, #[case] want: Vec<u8>) {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&file).unwrap();
+        let mut out = Vec::new();
+        let shape = walk_into(&f, &mut out).unwrap();
+        assert_eq!(shape, check_file(&f).unwrap());
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn walking_into_a_writer_that_fails_is_an_error() {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&pcapng(3)).unwrap();
+        let mut full = [0u8; 40];
+        let mut out: &mut [u8] = &mut full;
+        assert!(matches!(
+            walk_into(&f, &mut out),
             Err(ShapeError::Unreadable(_))
         ));
     }

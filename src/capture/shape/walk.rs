@@ -6,6 +6,7 @@ use std::io;
 
 use super::damage::{Damage, MAX_PACKET, PCAPNG_MAX_BLOCK};
 use super::input::{GzipCorrupt, Input};
+use super::quirk::PcapQuirk;
 use super::{Format, Shape, ShapeError, hex};
 
 /// The walk's position, to name damage.
@@ -93,13 +94,8 @@ pub(super) fn walk(input: &mut impl Input, gzip: bool) -> Result<Shape, ShapeErr
     if n == 0 {
         return Err(ShapeError::Empty { gzip });
     }
-    let pcap_big_endian = match head {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => Some(false),
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => Some(true),
-        _ => None,
-    };
-    if let Some(big_endian) = pcap_big_endian {
-        return walk_pcap(input, at, big_endian);
+    if let Some(pcap) = PcapKind::of(head) {
+        return walk_pcap(input, at, pcap);
     }
     if n == 4 && head == PCAPNG_MAGIC {
         return walk_pcapng(input, at);
@@ -110,10 +106,71 @@ pub(super) fn walk(input: &mut impl Input, gzip: bool) -> Result<Shape, ShapeErr
     })
 }
 
+/// A pcap file's byte order and timestamp precision, from its magic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PcapKind {
+    /// Numbers are big-endian.
+    pub big_endian: bool,
+    /// Fractions of a second are nanoseconds, not microseconds.
+    pub nanoseconds: bool,
+}
+
+impl PcapKind {
+    /// The kind the magic (the file's first four bytes) names, if pcap.
+    pub fn of(magic: [u8; 4]) -> Option<PcapKind> {
+        let (big_endian, nanoseconds) = match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+            [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+            [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+            [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+            _ => return None,
+        };
+        Some(PcapKind {
+            big_endian,
+            nanoseconds,
+        })
+    }
+
+    /// A fraction of a second must be below this.
+    pub fn second(self) -> u32 {
+        if self.nanoseconds {
+            1_000_000_000
+        } else {
+            1_000_000
+        }
+    }
+
+    /// The `u32` at `i` of `b`, in the file's byte order.
+    pub fn u32_at(self, b: &[u8], i: usize) -> u32 {
+        u32_at(b, i, !self.big_endian)
+    }
+
+    /// The `u16` at `i` of `b`, in the file's byte order.
+    pub fn u16_at(self, b: &[u8], i: usize) -> u16 {
+        u16_at(b, i, !self.big_endian)
+    }
+}
+
 /// The rest of a pcap file, its magic read: the global header, then
 /// records of a 16-byte header and their captured bytes.
-fn walk_pcap(input: &mut impl Input, mut at: At, big_endian: bool) -> Result<Shape, ShapeError> {
-    at.fill_all(input, &mut [0u8; 20])?;
+fn walk_pcap(input: &mut impl Input, mut at: At, kind: PcapKind) -> Result<Shape, ShapeError> {
+    // The global header after the magic: version, time zone, sigfigs,
+    // snapshot length, link type.
+    let mut header = [0u8; 20];
+    at.fill_all(input, &mut header)?;
+    let (major, minor) = (kind.u16_at(&header, 0), kind.u16_at(&header, 2));
+    let zone = kind.u32_at(&header, 4) as i32;
+    let snaplen = kind.u32_at(&header, 12);
+    let link = kind.u32_at(&header, 16);
+    let mut quirk = if (major, minor) != (2, 4) {
+        Some(PcapQuirk::Version { major, minor })
+    } else if zone != 0 {
+        Some(PcapQuirk::TimeZone(zone))
+    } else if link > 0xffff {
+        Some(PcapQuirk::LinkTypeFlags(link))
+    } else {
+        None
+    };
     let mut frames = 0u64;
     let mut rec = [0u8; 16];
     loop {
@@ -124,9 +181,21 @@ fn walk_pcap(input: &mut impl Input, mut at: At, big_endian: bool) -> Result<Sha
             16 => {}
             _ => return Err(at.truncated(input.size())),
         }
-        let captured = u32_at(&rec, 8, !big_endian);
+        let captured = kind.u32_at(&rec, 8);
         if captured > MAX_PACKET {
             return Err(at.damaged(Damage::RecordTooLarge { captured }));
+        }
+        if quirk.is_none() {
+            let frame = at.frame;
+            quirk = if kind.u32_at(&rec, 4) >= kind.second() {
+                Some(PcapQuirk::Fraction { frame })
+            } else if captured > kind.u32_at(&rec, 12) {
+                Some(PcapQuirk::CapturedPastLength { frame })
+            } else if snaplen != 0 && captured > snaplen {
+                Some(PcapQuirk::CapturedPastSnaplen { frame })
+            } else {
+                None
+            };
         }
         at.skip_all(input, u64::from(captured))?;
         frames += 1;
@@ -136,6 +205,7 @@ fn walk_pcap(input: &mut impl Input, mut at: At, big_endian: bool) -> Result<Sha
         gzip: at.gzip,
         frames,
         bytes: input.got(),
+        pcap_quirk: quirk,
     })
 }
 
@@ -198,6 +268,7 @@ fn walk_pcapng(input: &mut impl Input, mut at: At) -> Result<Shape, ShapeError> 
         gzip: at.gzip,
         frames,
         bytes: input.got(),
+        pcap_quirk: None,
     })
 }
 
