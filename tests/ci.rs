@@ -81,6 +81,32 @@ fn workflows_only_call_standard_actions_and_ci_scripts(#[case] file: &str) {
 }
 
 #[test]
+fn ci_grade_takes_tcplab_from_the_binary_cache() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("bin");
+    std::fs::create_dir(&cache).unwrap();
+    // A stand-in that says it was run and writes the three outputs' JSON.
+    let fake = cache.join("tcplab");
+    std::fs::write(&fake, "#!/bin/sh\necho '{\"from\": \"cache\"}'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let subs = d.path().join("submissions");
+    put(&subs, "alice/lab.pcapng", "four-segment.pcapng");
+    let out = d.path().join("grades");
+    let o = Command::new("bash")
+        .arg(root().join("ci/grade"))
+        .arg(&subs)
+        .arg(&out)
+        .env_remove("TCPLAB")
+        .env("TCPLAB_BIN_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = std::fs::read_to_string(out.join("grades.json")).unwrap();
+    assert_eq!(json.trim(), r#"{"from": "cache"}"#);
+}
+
+#[test]
 fn the_project_ci_runs_what_ci_run_runs() {
     let script = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     let commands: Vec<&str> = script
