@@ -51,7 +51,9 @@ fn workflows_only_call_standard_actions_and_ci_scripts(#[case] file: &str) {
         match (step["uses"].as_str(), step["run"].as_str()) {
             (Some(action), None) => assert!(
                 action.starts_with("actions/checkout@")
-                    || action.starts_with("actions/upload-artifact@"),
+                    || action.starts_with("actions/upload-artifact@")
+                    || action.starts_with("actions/cache@")
+                    || action.starts_with("actions/cache/"),
                 "{file}: {action} is not a standard action"
             ),
             (None, Some(run)) => {
@@ -80,6 +82,75 @@ fn workflows_only_call_standard_actions_and_ci_scripts(#[case] file: &str) {
     }
 }
 
+#[rstest]
+#[case::project(".github/workflows/ci.yml")]
+#[case::course("examples/course-ci.yml")]
+fn workflows_read_only_bounded_in_time_and_cached(#[case] file: &str) {
+    let wf = workflow(file);
+    assert_eq!(
+        wf["permissions"],
+        serde_json::json!({"contents": "read"}),
+        "{file}: the token may only read"
+    );
+    for (name, job) in wf["jobs"].as_object().unwrap() {
+        let minutes = job["timeout-minutes"].as_u64();
+        assert!(
+            minutes.is_some_and(|m| (1..=120).contains(&m)),
+            "{file}: job {name} has no timeout-minutes of at most 2 hours"
+        );
+        let cache_steps: Vec<&str> = job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["with"]["key"].is_string())
+            .filter_map(|s| s["uses"].as_str())
+            .collect();
+        let cached = cache_steps.iter().any(|u| u.starts_with("actions/cache@"))
+            || (cache_steps
+                .iter()
+                .any(|u| u.starts_with("actions/cache/restore@"))
+                && cache_steps
+                    .iter()
+                    .any(|u| u.starts_with("actions/cache/save@")));
+        assert!(cached, "{file}: job {name} rebuilds tcplab from nothing");
+    }
+}
+
+/// A course's grades must not change because tcplab's main moved on: the
+/// workflow names a commit of tcplab's history whose `ci/grade` honours the
+/// binary cache the workflow keeps.
+#[test]
+fn the_course_workflow_pins_a_commit_of_tcplab() {
+    let wf = workflow("examples/course-ci.yml");
+    let pinned = wf["env"]["TCPLAB_REF"].as_str().expect("TCPLAB_REF");
+    assert!(
+        pinned.len() == 40 && pinned.bytes().all(|b| b.is_ascii_hexdigit()),
+        "TCPLAB_REF is `{pinned}`, not a full commit id"
+    );
+    if !root().join(".git").exists() {
+        eprintln!("SKIPPED: no git history here to find {pinned} in");
+        return;
+    }
+    let grade = Command::new("git")
+        .arg("-C")
+        .arg(root())
+        .args(["show", &format!("{pinned}:ci/grade")])
+        .output()
+        .unwrap();
+    assert!(
+        grade.status.success(),
+        "{pinned} is not a commit of tcplab with ci/grade: {}",
+        String::from_utf8_lossy(&grade.stderr)
+    );
+    let script = String::from_utf8_lossy(&grade.stdout);
+    let cache = wf["env"]["TCPLAB_BIN_CACHE"].as_str().unwrap();
+    assert!(!cache.is_empty());
+    assert!(
+        script.contains("TCPLAB_BIN_CACHE"),
+        "the pinned ci/grade ignores the binary cache"
+    );
+}
+
 #[test]
 fn ci_grade_takes_tcplab_from_the_binary_cache() {
     use std::os::unix::fs::PermissionsExt;
@@ -101,7 +172,12 @@ fn ci_grade_takes_tcplab_from_the_binary_cache() {
         .env("TCPLAB_BIN_CACHE", &cache)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let json = std::fs::read_to_string(out.join("grades.json")).unwrap();
     assert_eq!(json.trim(), r#"{"from": "cache"}"#);
 }

@@ -154,6 +154,8 @@ fn text_report_shows_ladder_history_checks_and_diagnosis() {
 #[rstest]
 #[case::four_required("three-segment.pcapng", &["--expect-close", "four-segment"], 1)]
 #[case::four_given("four-segment.pcapng", &["--expect-close", "four-segment"], 0)]
+#[case::four_required_as_reports_spell_it("three-segment.pcapng", &["--expect-close", "four_segment"], 1)]
+#[case::three_given_as_reports_spell_it("three-segment.pcapng", &["--expect-close", "three_segment"], 0)]
 #[case::no_retransmissions("four-segment.pcapng", &["--expect", "no-retransmissions"], 0)]
 fn expectations_change_the_exit_code(
     #[case] file: &str,

@@ -13,12 +13,23 @@ use tcplab::verdict::{CloseExpectation, Expectations, ExpectedLadder, Terminatio
 #[command(
     name = "tcplab",
     version,
+    disable_version_flag = true,
+    override_usage = "tcplab [RUN OPTIONS]\n       tcplab <COMMAND> [OPTIONS]",
     about = "Prove, from a real capture, how TCP behaves on the wire.",
-    after_help = "Exit codes: 0 every lab check passed; 1 a check failed; 2 the input could not be used."
+    after_help = "`tcplab` with no subcommand is `tcplab run`, and takes run's options (see `tcplab run --help`).\n\nExit codes: 0 every lab check passed; 1 a check failed; 2 the input could not be used.",
+    args_conflicts_with_subcommands = true,
+    subcommand_precedence_over_arg = true
 )]
 pub(crate) struct Cli {
+    /// Print the version, and the tshark and tcpdump tcplab would run.
+    #[arg(short = 'V', long)]
+    pub(crate) version: bool,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
+    /// `tcplab` with no subcommand is `tcplab run`: these are run's options
+    /// (hidden in `tcplab --help`, see [`super::parse`]).
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -33,6 +44,18 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Run one lab per payload size in one shared capture and tabulate the wire.
     Sweep(SweepArgs),
+    /// Print the completion script for SHELL (see the README for where it goes).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page tcplab(1) as roff, or write every page into a folder.
+    Man {
+        /// Write tcplab.1 and one page per subcommand (tcplab-check.1, ...) into DIR.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -70,7 +93,7 @@ pub(crate) struct ReportArgs {
     /// Print the JSON report (schema in the README) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Also draw the ladder diagram as an SVG picture (`check` with several files: a folder, one picture per file).
+    /// Also draw the ladder diagram as an SVG picture.
     #[arg(long, value_name = "FILE")]
     pub(crate) svg: Option<PathBuf>,
     /// Require this close instead of any orderly one.
@@ -90,7 +113,10 @@ pub(crate) struct ReportArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(crate) enum CloseArg {
+    /// Accepted as every report spells it, too: `four_segment`.
+    #[value(alias = "four_segment")]
     FourSegment,
+    #[value(alias = "three_segment")]
     ThreeSegment,
     Orderly,
 }
@@ -282,6 +308,9 @@ pub(crate) struct WatchArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("svg", |arg| arg.help(
+    "Also draw the ladder diagram as an SVG picture; with several files, FILE is a folder with one picture per capture"
+)))]
 pub(crate) struct CheckArgs {
     /// pcap or pcapng files, and folders (every *.pcap, *.pcapng, *.cap below them, in sorted order).
     #[arg(required = true, value_name = "PATH")]

@@ -4,17 +4,18 @@
 
 mod args;
 mod check;
+mod docs;
 mod interrupt;
 mod output;
 mod run;
 mod serve;
 mod sweep;
+mod version;
 mod watch;
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 
 use args::{Cli, Command};
 
@@ -27,17 +28,7 @@ pub const EXIT_UNUSABLE: u8 = 2;
 
 /// Parses the arguments and runs the subcommand; returns the exit code.
 pub fn main() -> Result<u8> {
-    // `tcplab` alone, or with only options, is `tcplab run`.
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_owned);
-    let top_level = ["-h", "--help", "-V", "--version"];
-    if first
-        .as_deref()
-        .is_none_or(|f| f.starts_with('-') && !top_level.contains(&f))
-    {
-        args.insert(1, "run".into());
-    }
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -48,16 +39,40 @@ pub fn main() -> Result<u8> {
             });
         }
     };
+    if cli.version {
+        print!("{}", version::long_version());
+        return Ok(EXIT_PASS);
+    }
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
-        match cli.command.context("no subcommand")? {
+        // `tcplab` alone, or with only run's options, is `tcplab run`.
+        match cli.command.unwrap_or(Command::Run(cli.run)) {
             Command::Run(a) => run::run(a).await,
             Command::Serve(a) => serve::serve(a).await,
             Command::Watch(a) => watch::watch(a).await,
             Command::Check(a) => check::check(a),
             Command::Sweep(a) => sweep::sweep(a).await,
+            Command::Completions { shell } => docs::completions(shell),
+            Command::Man { out_dir } => docs::man(out_dir.as_deref()),
         }
     })
+}
+
+/// The command line as clap reads it. `run`'s options are accepted at the
+/// top level (`tcplab --payload 5` is `tcplab run --payload 5`) but shown
+/// only in `tcplab run --help`, so that `tcplab --help` lists the
+/// subcommands as cargo's does, and `tcplab --bogus` is told about
+/// `tcplab`, not about `run`.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command().mut_args(|arg| {
+        let shown = ["help", "version"].contains(&arg.get_id().as_str()) || arg.is_global_set();
+        arg.hide(!shown)
+    });
+    let mut matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
 }
 
 /// A duration from a command-line number of seconds.
@@ -78,4 +93,37 @@ fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
         .progress_chars("=> "),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Cli, clap::Error> {
+        parse(
+            std::iter::once("tcplab")
+                .chain(args.iter().copied())
+                .map(Into::into),
+        )
+    }
+
+    #[test]
+    fn runs_options_alone_are_a_run() {
+        let cli = parsed(&["--payload", "5", "--json"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.payloads, [5]);
+        assert!(cli.run.report.json);
+    }
+
+    #[test]
+    fn a_subcommand_takes_its_own_options() {
+        let cli = parsed(&["check", "x.pcap", "--json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Check(ref a)) if a.report.json));
+    }
+
+    #[test]
+    fn runs_options_before_a_subcommand_are_an_error() {
+        let e = parsed(&["--payload", "5", "check", "x.pcap"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict, "{e}");
+    }
 }

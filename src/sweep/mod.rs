@@ -21,7 +21,9 @@ pub use spec::{SizeSpec, SizeSpecError};
 /// How long a sweep took and what it cost.
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepStats {
-    /// Wall time of the whole sweep, capture start to stop.
+    /// Wall time of the whole sweep, capture start to stop; in JSON, in
+    /// seconds (a number, as every duration tcplab writes).
+    #[serde(serialize_with = "as_seconds")]
     pub wall: Duration,
     /// Peak resident memory of tcplab itself, KiB.
     pub peak_rss_kib: u64,
@@ -29,6 +31,11 @@ pub struct SweepStats {
     pub child_peak_rss_kib: u64,
     /// The sweep was stopped before every lab ran ([`run_sweep_until`]).
     pub interrupted: bool,
+}
+
+/// Serialises a duration as a number of seconds.
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// What to sweep.

@@ -124,6 +124,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_json_wall_time_is_a_number_of_seconds() {
+        let stats = SweepStats {
+            wall: std::time::Duration::from_millis(1500),
+            peak_rss_kib: 1,
+            child_peak_rss_kib: 2,
+            interrupted: false,
+        };
+        let mut out = Vec::new();
+        write_json(&mut out, &[], &stats).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["stats"]["wall"], 1.5, "{v:#}");
+    }
+
+    #[test]
     fn a_cell_that_would_be_a_formula_is_guarded() {
         // A duration below zero (a capture whose clock stepped back) reads
         // as a formula to a spreadsheet.
