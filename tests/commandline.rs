@@ -194,3 +194,207 @@ fn svg_help_of_run_and_watch_says_nothing_of_folders(#[case] sub: &str) {
     let (_, check, _) = tcplab(&["check", "--help"]);
     assert!(check.contains("one picture per capture"), "{check}");
 }
+
+// ---- colour and width ----
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// tcplab's stdout through a pipe, with `env` set and `COLUMNS`,
+/// `NO_COLOR` and `CLICOLOR_FORCE` otherwise unset.
+fn piped(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::cargo_bin("tcplab").unwrap();
+    for var in ["COLUMNS", "NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR"] {
+        command.env_remove(var);
+    }
+    let out = command
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[rstest]
+#[case::piped_auto(&[], &[], false)]
+#[case::always(&["--color", "always"], &[], true)]
+#[case::never(&["--color", "never"], &[], false)]
+#[case::no_color_env(&[], &[("NO_COLOR", "1")], false)]
+#[case::always_beats_no_color(&["--color", "always"], &[("NO_COLOR", "1")], true)]
+#[case::forced_by_env(&[], &[("CLICOLOR_FORCE", "1")], true)]
+#[case::never_beats_force(&["--color", "never"], &[("CLICOLOR_FORCE", "1")], false)]
+#[case::before_the_subcommand(&["--color=always", "@"], &[], true)]
+fn colour_only_where_asked_for(
+    #[case] flags: &[&str],
+    #[case] env: &[(&str, &str)],
+    #[case] colored: bool,
+) {
+    // A failing capture: red FAIL, arrows, the reset's diagnosis.
+    let file = fixture("seed-client-rst.pcapng");
+    let args: Vec<&str> = if flags.last() == Some(&"@") {
+        [flags[0], "check", &file].to_vec()
+    } else {
+        [&["check", &file][..], flags].concat()
+    };
+    let text = piped(&args, env);
+    assert!(text.contains("FAIL"), "{text}");
+    assert_eq!(text.contains('\x1b'), colored, "{text}");
+    if colored {
+        assert!(text.contains("\x1b[1m\x1b[31mFAIL\x1b[0m"), "{text}");
+    }
+}
+
+#[rstest]
+#[case::one_file(&["check", "--json", "--color", "always", "@four-segment.pcapng"])]
+#[case::folder(&["check", "--json", "--color", "always", "@four-segment.pcapng", "@three-segment.pcapng"])]
+#[case::completions(&["--color", "always", "completions", "bash"])]
+fn machine_output_is_never_coloured(#[case] args: &[&str]) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.strip_prefix('@').map_or_else(|| a.to_string(), fixture))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = piped(&args, &[]);
+    assert!(!out.is_empty());
+    assert!(!out.contains('\x1b'), "{out}");
+}
+
+/// A folder of three hand-ins whose summary lines are long: a reset's
+/// reason runs to about 400 characters.
+fn handins() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, fixture_name) in [
+        ("alice", "four-segment.pcapng"),
+        ("bob", "seed-client-rst.pcapng"),
+        ("carol", "udp-only.pcapng"),
+    ] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::copy(
+            fixture(fixture_name),
+            dir.path().join(name).join("lab.pcapng"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// The summary table: from its header to the result line.
+fn table(text: &str) -> Vec<&str> {
+    let start = text.rfind("\nfile ").expect("a table") + 1;
+    text[start..].lines().collect()
+}
+
+#[rstest]
+#[case::eighty(80)]
+#[case::hundred(100)]
+#[case::wide(132)]
+fn the_summary_table_fits_columns(#[case] width: usize) {
+    let dir = handins();
+    let folder = dir.path().to_str().unwrap();
+    let full = piped(&["check", folder], &[]);
+    assert!(
+        table(&full).iter().any(|l| l.chars().count() > 300),
+        "{full}"
+    );
+    let fitted = piped(&["check", folder], &[("COLUMNS", &width.to_string())]);
+    let rows = table(&fitted);
+    assert_eq!(rows.len(), 5, "{fitted}");
+    for row in &rows {
+        assert!(
+            row.chars().count() <= width,
+            "{} > {width}: {row}",
+            row.chars().count()
+        );
+    }
+    assert!(
+        rows[2].contains("FAIL") && rows[2].ends_with('…'),
+        "{fitted}"
+    );
+    // The blocks above the table, and --table FILE, keep every word.
+    assert!(
+        fitted.contains("like the seed's client.py, does this"),
+        "{fitted}"
+    );
+    let file = dir.path().join("table.txt");
+    piped(
+        &["check", folder, "--table", file.to_str().unwrap()],
+        &[("COLUMNS", "80")],
+    );
+    let kept = std::fs::read_to_string(file).unwrap();
+    assert_eq!(table(&format!("\n{kept}")), table(&full), "{kept}");
+}
+
+/// tcplab run on a terminal (a pseudo-terminal `cols` wide, made by
+/// Python's pty module), without `COLUMNS`: what the terminal showed.
+fn on_a_terminal(args: &[&str], cols: u16) -> String {
+    let script = r#"
+import fcntl, os, pty, struct, sys, termios
+cols = int(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    os.execv(sys.argv[2], sys.argv[2:])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+"#;
+    let bin = assert_cmd::cargo::cargo_bin("tcplab");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(cols.to_string())
+        .arg(bin)
+        .args(args)
+        .env_remove("COLUMNS")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn a_terminal_gets_colour_and_a_table_its_width() {
+    let dir = handins();
+    let shown = on_a_terminal(&["check", dir.path().to_str().unwrap()], 90);
+    assert!(shown.contains("\x1b[1m\x1b[31mFAIL\x1b[0m"), "{shown}");
+    let visible = strip_escapes(&shown);
+    let rows = table(&visible);
+    assert_eq!(rows.len(), 5, "{visible}");
+    for row in rows {
+        assert!(row.chars().count() <= 90, "{row}");
+    }
+}
+
+/// `text` without its escape sequences.
+fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -17,13 +17,21 @@ use tcplab::verdict::{CloseExpectation, Expectations, ExpectedLadder, Terminatio
     override_usage = "tcplab [RUN OPTIONS]\n       tcplab <COMMAND> [OPTIONS]",
     about = "Prove, from a real capture, how TCP behaves on the wire.",
     after_help = "`tcplab` with no subcommand is `tcplab run`, and takes run's options (see `tcplab run --help`).\n\nExit codes: 0 every lab check passed; 1 a check failed; 2 the input could not be used.",
-    args_conflicts_with_subcommands = true,
     subcommand_precedence_over_arg = true
 )]
 pub(crate) struct Cli {
     /// Print the version, and the tshark and tcpdump tcplab would run.
     #[arg(short = 'V', long)]
     pub(crate) version: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub(crate) color: ColorArg,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
     /// `tcplab` with no subcommand is `tcplab run`: these are run's options
@@ -109,6 +117,27 @@ pub(crate) struct ReportArgs {
     /// e.g. `client [SYN] Seq=0` (see labs/seed.ladder).
     #[arg(long, value_name = "FILE")]
     pub(crate) expect_ladder: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub(crate) enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArg {
+    /// The choice for anstream, which applies `NO_COLOR`, `CLICOLOR_FORCE`,
+    /// `TERM=dumb` and the terminal test under `auto`.
+    pub(crate) fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorArg::Auto => anstream::ColorChoice::Auto,
+            ColorArg::Always => anstream::ColorChoice::Always,
+            ColorArg::Never => anstream::ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

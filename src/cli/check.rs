@@ -8,7 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use tcplab::fsx::shown;
 use tcplab::grade::{self, FileResult, GradeConfig, Grades, Status};
+use tcplab::report::highlight::Highlight;
 use tcplab::report::json::JsonStream;
+use tcplab::report::style::Palette;
 use tcplab::report::text::TextReport;
 use tcplab::verdict::{Expectations, Judged};
 
@@ -63,13 +65,12 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
             eprintln!("tcplab: {e}");
         }
     }
-    output::to_stdout(|out| {
-        if a.report.json {
-            grade::json::write_json(out, &grades)
-        } else {
-            grade::table::write_text(out, &grades)
-        }
-    })?;
+    if a.report.json {
+        output::to_stdout(|out| grade::json::write_json(out, &grades))?;
+    } else {
+        let screen = output::screen();
+        output::to_stdout(|out| grade::table::write_text_on(out, &grades, screen))?;
+    }
     write_grade_files(&a, &grades)?;
     if let Some(dir) = &a.report.svg {
         grade::svg::write_pictures(dir, &grades).map_err(|e| {
@@ -124,7 +125,7 @@ struct StreamSink {
     error: Option<std::io::Error>,
 }
 
-type Out = std::io::BufWriter<std::io::StdoutLock<'static>>;
+type Out = Highlight<std::io::BufWriter<std::io::StdoutLock<'static>>>;
 
 enum Stream {
     Text(TextReport<Out>),
@@ -147,7 +148,12 @@ impl StreamSink {
             return;
         }
         if self.report.is_none() {
-            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let palette = if self.json {
+                Palette::PLAIN
+            } else {
+                output::screen().palette
+            };
+            let out = Highlight::new(std::io::BufWriter::new(std::io::stdout().lock()), palette);
             let started = if self.json {
                 JsonStream::new(out).map(Stream::Json)
             } else {

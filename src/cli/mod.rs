@@ -39,6 +39,7 @@ pub fn main() -> Result<u8> {
             });
         }
     };
+    cli.color.choice().write_global();
     if cli.version {
         print!("{}", version::long_version());
         return Ok(EXIT_PASS);
@@ -66,12 +67,36 @@ pub fn main() -> Result<u8> {
 pub(crate) fn parse(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Result<Cli, clap::Error> {
+    use clap::parser::ValueSource;
     use clap::{CommandFactory, FromArgMatches};
     let command = Cli::command().mut_args(|arg| {
         let shown = ["help", "version"].contains(&arg.get_id().as_str()) || arg.is_global_set();
         arg.hide(!shown)
     });
-    let mut matches = command.try_get_matches_from(args)?;
+    let mut matches = command.clone().try_get_matches_from(args)?;
+    // run's options before another subcommand (`tcplab --payload 5 check`)
+    // are a mistake, not a run; `--color` belongs to every subcommand.
+    if let Some((name, _)) = matches.subcommand() {
+        let given = matches
+            .ids()
+            .filter(|id| !["color", "version"].contains(&id.as_str()))
+            .find(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine));
+        if let Some(id) = given {
+            let option = command
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_long())
+                .unwrap_or(id.as_str())
+                .to_owned();
+            let mut command = command;
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "`--{option}` is an option of `tcplab run`: it cannot go before `{name}` (give it after `{name}`, if `{name}` takes it)"
+                ),
+            ));
+        }
+    }
     Cli::from_arg_matches_mut(&mut matches)
 }
 

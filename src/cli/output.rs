@@ -8,7 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow};
 use tcplab::fsx::{AtomicFile, shown};
 use tcplab::net::link::LinkRun;
+use tcplab::report::highlight::Highlight;
 use tcplab::report::json::JsonReport;
+use tcplab::report::style::{Palette, Screen};
 use tcplab::report::{svg, text};
 use tcplab::verdict::Judged;
 
@@ -29,6 +31,37 @@ pub(crate) fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()
     }
 }
 
+/// The screen stdout is read on: coloured as `--color` says (under `auto`:
+/// a terminal, and neither `NO_COLOR` nor `TERM=dumb`; or `CLICOLOR_FORCE`),
+/// and as wide as `COLUMNS` says, or as the terminal is; a pipe or a file
+/// without `COLUMNS` has no width limit.
+pub(crate) fn screen() -> Screen {
+    let stdout = std::io::stdout();
+    let colored = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::from(w.0)));
+    Screen {
+        palette: Palette::new(colored),
+        width,
+    }
+}
+
+/// Writes text with `write` to stdout ([`to_stdout`]), painted for the
+/// [`screen`].
+pub(crate) fn text_to_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let palette = screen().palette;
+    to_stdout(|out| {
+        let mut painted = Highlight::new(out, palette);
+        write(&mut painted)?;
+        painted.flush()
+    })
+}
+
 /// The report of judged connections with notes on frames that could not be
 /// used (a lab over a link adds what the link did to the JSON), the `--svg`
 /// picture, and the exit code.
@@ -38,16 +71,16 @@ pub(crate) fn report(
     a: &ReportArgs,
     link: Option<&LinkRun>,
 ) -> Result<u8> {
-    to_stdout(|out| {
-        if a.json {
+    if a.json {
+        to_stdout(|out| {
             let mut report = JsonReport::new(items);
             report.link = link.cloned();
             report.notes = notes.to_vec();
             report.write(out)
-        } else {
-            text::write_text(out, items, notes)
-        }
-    })?;
+        })?;
+    } else {
+        text_to_stdout(|out| text::write_text(out, items, notes))?;
+    }
     if let Some(path) = &a.svg {
         write_svg(path, items)?;
     }

@@ -27,13 +27,11 @@ pub(crate) async fn sweep(a: SweepArgs) -> Result<u8> {
     )
     .await?;
     bar.finish_and_clear();
-    super::output::to_stdout(|out| {
-        if a.json {
-            output::write_json(out, &rows, &stats)
-        } else {
-            output::write_text(out, &rows, &stats)
-        }
-    })?;
+    if a.json {
+        super::output::to_stdout(|out| output::write_json(out, &rows, &stats))?;
+    } else {
+        super::output::text_to_stdout(|out| output::write_text(out, &rows, &stats))?;
+    }
     if let Some(path) = &a.csv {
         write_file(path, |out| output::write_csv(out, &rows))?;
     }

@@ -24,11 +24,29 @@ use std::io::{self, Write};
 
 use super::{FileResult, Grades};
 use crate::fsx::shown;
+use crate::report::highlight::Highlight;
+use crate::report::style::{Screen, cut_end, cut_middle, paint};
 use crate::report::text;
 use crate::verdict::Judged;
 
-/// Writes one block per file, then the summary table.
+/// Writes one block per file, then the summary table, for a file.
 pub fn write_text(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
+    write_text_on(out, grades, Screen::FILE)
+}
+
+/// Writes one block per file, painted with the screen's palette, then the
+/// summary table fitted to it ([`write_table_on`]).
+pub fn write_text_on(out: &mut dyn Write, grades: &Grades, screen: Screen) -> io::Result<()> {
+    {
+        let mut blocks = Highlight::new(&mut *out, screen.palette);
+        write_blocks(&mut blocks, grades)?;
+        blocks.flush()?;
+    }
+    write_table_on(out, grades, screen)
+}
+
+/// One block per file: its name, and its report or why it is unusable.
+fn write_blocks(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
     let n = grades.files.len();
     for (i, f) in grades.files.iter().enumerate() {
         writeln!(out, "file {} of {n}: {}", i + 1, shown(&f.file))?;
@@ -41,7 +59,7 @@ pub fn write_text(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    write_table(out, grades)
+    Ok(())
 }
 
 /// The header of the summary table.
@@ -55,8 +73,34 @@ pub const COLUMNS: [&str; 7] = [
     "result",
 ];
 
-/// Writes the summary table and the result line.
+/// The header on a screen too narrow for [`COLUMNS`]: the same columns,
+/// the long names of two counts shortened.
+pub const SHORT_COLUMNS: [&str; 7] = [
+    "file",
+    "conns",
+    "handshake",
+    "first data",
+    "termination",
+    "resent",
+    "result",
+];
+
+/// The narrowest the file column is cut to on a narrow screen.
+const FILE_MIN: usize = 12;
+/// The narrowest the result column is cut to: `UNUSABLE` and a little of why.
+const RESULT_MIN: usize = 12;
+
+/// Writes the summary table and the result line, full width and plain
+/// (for `--table FILE`).
 pub fn write_table(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
+    write_table_on(out, grades, Screen::FILE)
+}
+
+/// Writes the summary table and the result line on `screen`: with a width,
+/// a row that would be wider has its result's reason cut with `…` (the
+/// full text is in `--csv`, `--json` and `--table`), then, if still too
+/// wide, its file name's middle; the result words are painted.
+pub fn write_table_on(out: &mut dyn Write, grades: &Grades, screen: Screen) -> io::Result<()> {
     let mut rows = vec![COLUMNS.map(str::to_owned)];
     rows.extend(grades.files.iter().map(row));
     let mut widths = [0; COLUMNS.len()];
@@ -65,11 +109,15 @@ pub fn write_table(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
             *w = (*w).max(cell.chars().count());
         }
     }
+    if let Some(width) = screen.width {
+        fit(&mut rows, &mut widths, width);
+    }
+    let last = COLUMNS.len() - 1;
     for (i, r) in rows.iter().enumerate() {
         let mut line = String::new();
         for (k, (cell, w)) in r.iter().zip(widths).enumerate() {
             // Counts are right-aligned under their header; the result is last.
-            if k + 1 == COLUMNS.len() {
+            if k == last {
                 line.push_str(cell);
             } else if i > 0 && (k == 1 || k == 5) {
                 line.push_str(&format!("{cell:>w$}  "));
@@ -77,15 +125,54 @@ pub fn write_table(out: &mut dyn Write, grades: &Grades) -> io::Result<()> {
                 line.push_str(&format!("{cell:<w$}  "));
             }
         }
-        writeln!(out, "{}", line.trim_end())?;
+        let line = line.trim_end();
+        if i == 0 {
+            writeln!(out, "{}", paint(screen.palette.heading, line))?;
+            continue;
+        }
+        // The result cell starts with its word: PASS, FAIL or UNUSABLE.
+        let at = line.len() - r[last].len();
+        let (head, result) = line.split_at(at);
+        let word = result.split(' ').next().unwrap_or_default();
+        let style = screen.palette.result(word);
+        writeln!(out, "{head}{}{}", paint(style, word), &result[word.len()..])?;
     }
     let (pass, fail, unusable) = grades.counts();
+    let status = grades.status().to_string();
     writeln!(
         out,
         "result: {} ({} file(s): {pass} PASS, {fail} FAIL, {unusable} UNUSABLE)",
-        grades.status(),
+        paint(screen.palette.result(&status), &status),
         grades.files.len()
     )
+}
+
+/// Cuts the rows to `width` columns: the headers of two counts first, then
+/// the results' reasons, then the file names' middles; the other columns
+/// are short and kept whole. 80 columns always fit; a narrower screen gets
+/// the narrowest table, which may still be wider.
+fn fit(rows: &mut [[String; 7]], widths: &mut [usize; 7], width: usize) {
+    let last = COLUMNS.len() - 1;
+    let total = widths.iter().map(|w| w + 2).sum::<usize>() - 2;
+    if total <= width {
+        return;
+    }
+    rows[0] = SHORT_COLUMNS.map(str::to_owned);
+    for (w, k) in widths.iter_mut().zip(0..) {
+        *w = rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
+    }
+    let others: usize = widths[1..last].iter().map(|w| w + 2).sum();
+    let file = widths[0].min(width.saturating_sub(others + 2 + RESULT_MIN).max(FILE_MIN));
+    if file < widths[0] {
+        for r in rows.iter_mut() {
+            r[0] = cut_middle(&r[0], file);
+        }
+        widths[0] = file;
+    }
+    let result = width.saturating_sub(others + file + 2).max(RESULT_MIN);
+    for r in rows.iter_mut() {
+        r[last] = cut_end(&r[last], result);
+    }
 }
 
 /// One file's row of the summary table.
@@ -216,6 +303,83 @@ mod tests {
         assert!(at("result: PASS (1 connection(s), 0 failed)\n\nfile 2 of 3") > 0);
         assert!(at("file 3 of 3: subs/carol/lab.pcapng\nUNUSABLE `subs/carol") > at("file 2 of 3"));
         assert!(at("\nfile  ") > at("file 3 of 3"));
+    }
+
+    #[rstest::rstest]
+    fn on_a_narrow_screen_every_row_fits_and_says_it_was_cut(#[values(80, 100, 120)] width: usize) {
+        let grades = three_files();
+        let mut full = Vec::new();
+        write_table(&mut full, &grades).unwrap();
+        let full = String::from_utf8(full).unwrap();
+        assert!(full.lines().any(|l| l.chars().count() > width), "{full}");
+        let mut buf = Vec::new();
+        let screen = Screen {
+            width: Some(width),
+            ..Screen::FILE
+        };
+        write_table_on(&mut buf, &grades, screen).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= width,
+                "{} > {width}: {line}",
+                line.chars().count()
+            );
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].contains("  FAIL term"), "{text}");
+        assert!(lines[2].ends_with('…'), "{text}");
+        assert!(lines[3].contains("  UNUSABLE"), "{text}");
+        assert!(lines[1].ends_with("  PASS"), "{text}");
+    }
+
+    #[test]
+    fn a_screen_narrower_than_any_table_still_gets_every_row() {
+        let screen = Screen {
+            width: Some(20),
+            ..Screen::FILE
+        };
+        let mut buf = Vec::new();
+        write_table_on(&mut buf, &three_files(), screen).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(
+            lines[0].starts_with("file") && lines[0].contains("resent"),
+            "{text}"
+        );
+        for (line, word) in lines[1..4].iter().zip(["PASS", "FAIL", "UNUSABLE"]) {
+            assert!(line.contains(&format!("  {word}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn colour_paints_the_result_words_only() {
+        use crate::report::style::Palette;
+        let grades = three_files();
+        let mut plain = Vec::new();
+        write_table(&mut plain, &grades).unwrap();
+        let mut painted = Vec::new();
+        let screen = Screen {
+            palette: Palette::COLORED,
+            width: None,
+        };
+        write_table_on(&mut painted, &grades, screen).unwrap();
+        let painted = String::from_utf8(painted).unwrap();
+        assert!(
+            painted.contains(&paint(Palette::COLORED.fail, "FAIL")),
+            "{painted}"
+        );
+        assert!(
+            painted.contains(&paint(Palette::COLORED.pass, "PASS")),
+            "{painted}"
+        );
+        let stripped = painted
+            .replace(&format!("{}", Palette::COLORED.fail), "")
+            .replace(&format!("{}", Palette::COLORED.pass), "")
+            .replace(&format!("{}", Palette::COLORED.heading), "")
+            .replace("\x1b[0m", "");
+        assert_eq!(stripped, String::from_utf8(plain).unwrap());
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //!
 //! - [`text`]: the full text report (ladder, history, transfer, checks, diagnosis);
 //! - [`json`]: the JSON report for autograders, schema in its docs, readable back;
-//! - [`svg`]: the ladder as a picture, drawn with the shared [`svgkit`].
+//! - [`svg`]: the ladder as a picture, drawn with the shared [`svgkit`];
+//! - [`highlight`]: colour for the text on a terminal, with a [`style::Palette`].
 //!
 //! The text ladder itself is the connection's own `Display`
 //! ([`crate::connection::ladder`]).
 
+pub mod highlight;
 pub mod json;
+pub mod style;
 pub mod svg;
 pub mod svgkit;
 pub mod text;
