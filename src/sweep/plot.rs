@@ -17,7 +17,7 @@
 //! key under the x axis explains the ring, and is there only then (the
 //! lanes name the kinds themselves).
 //!
-//! The x axis is chosen from the data ([`XAxis::fit`]): linear when the
+//! The x axis is chosen from the data (`XAxis::fit`): linear when the
 //! sizes are evenly stepped, logarithmic (base 2) when they grow
 //! geometrically, whichever spreads them more evenly; it ends at the data,
 //! at the first round tick at or past the largest size (linear) or the
