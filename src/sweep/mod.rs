@@ -5,6 +5,11 @@
 //! shared [`crate::capture::Session`] and turns each connection into a
 //! [`SweepRow`]. A sweep's outputs live here too: [`output`] (text, JSON,
 //! CSV) and [`plot`] (SVG).
+//!
+//! Sizes mean one thing throughout: `k`, `M` and `G` are 1024, 1024² and
+//! 1024³ bytes ([`spec::UNITS`]) when a size list is read and whenever a
+//! size is abbreviated (the plot's axes); the text report, JSON and CSV
+//! give sizes in bytes.
 
 use std::time::Duration;
 

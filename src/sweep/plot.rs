@@ -10,20 +10,29 @@
 //! 3. pure ACKs and segments with PSH (both directions);
 //! 4. the duration from the SYN to the last segment, in milliseconds;
 //! 5. how each connection ended: one lane per termination kind present,
-//!    one coloured mark per size, and a key of the kinds underneath.
+//!    named at its left, one mark per size in the kind's colour.
 //!
 //! Sizes whose row failed (`passed == false`) get a red ring in the
-//! termination strip and a faint red line across every other panel.
+//! termination strip and a faint red line across every other panel; the
+//! key under the x axis explains the ring, and is there only then (the
+//! lanes name the kinds themselves).
 //!
-//! The x axis is logarithmic (one labelled tick per decade) when the largest
-//! size is at least 100 times the smallest, else linear with 5 to 8 round
-//! ticks; labels use k, M and G for powers of 1000. Every y axis starts at 0.
+//! The x axis is chosen from the data (`XAxis::fit`): linear when the
+//! sizes are evenly stepped, logarithmic (base 2) when they grow
+//! geometrically, whichever spreads them more evenly; it ends at the data,
+//! at the first round tick at or past the largest size (linear) or the
+//! power of two at or past it (log). Sizes are written as `--sizes` reads
+//! them ([`super::spec`]): in bytes, or a whole number of k = 1024, M =
+//! 1024² or G = 1024³ bytes, said in the axis title. Counts and
+//! milliseconds are written in full; k, M and G never mean 1000 here.
+//! Every y axis starts at 0.
 //!
 //! Like the ladder picture, it is drawn with [`crate::report::svgkit`].
 
 use std::io::{self, Write};
 
 use super::row::SweepRow;
+use super::spec::{UNITS, fmt_size};
 use crate::report::svgkit::{GREY, INK, RED, SANS, esc, sans_width};
 use crate::verdict::TerminationKind;
 
@@ -118,7 +127,7 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
                 .iter()
                 .flat_map(|s| s.points.iter().map(|&(_, v)| v))
                 .fold(0.0, f64::max);
-            YAxis::fit(max, p.integer)
+            YAxis::fit(max, p.scale)
         })
         .collect();
     let label_w = axes
@@ -130,14 +139,12 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
     let left = (PAD + label_w + LABEL_GAP).ceil();
     let right = WIDTH - RIGHT;
     let (min, max) = (sorted[0].size, sorted[sorted.len() - 1].size);
-    let x = XAxis::fit(min, max, left, right);
+    let sizes: Vec<u64> = sorted.iter().map(|r| r.size).collect();
+    let x = XAxis::fit(&sizes, left, right);
 
     // Measure the key and the list of failures before writing anything.
-    let mut key: Vec<KeyItem> = kinds.iter().map(|&k| KeyItem::Kind(k)).collect();
-    if !failed.is_empty() {
-        key.push(KeyItem::Failed);
-    }
-    let key_lines = lay_out_key(&key, left, right);
+    // The lanes name the kinds, so the key holds only the failure ring.
+    let key_lines = usize::from(!failed.is_empty());
     let fail_lines = if failed.is_empty() {
         Vec::new()
     } else {
@@ -159,7 +166,7 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
     let strip_bottom = strip_plot_top + LANE * kinds.len() as f64;
     let axis_title_y = strip_bottom + 40.0;
     let key_top = axis_title_y + 12.0;
-    let fails_top = key_top + KEY_LINE * key_lines.len() as f64;
+    let fails_top = key_top + KEY_LINE * key_lines as f64;
     let height = (fails_top + 20.0 * fail_lines.len() as f64 + PAD).ceil();
 
     writeln!(
@@ -215,6 +222,7 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
     }
 
     // The termination strip.
+    writeln!(out, r#"<g id="termination">"#)?;
     panel_title(out, "termination", &x, strip_top)?;
     x.grid(out, strip_plot_top, strip_bottom)?;
     for (i, &kind) in kinds.iter().enumerate() {
@@ -258,15 +266,17 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
         let cy = strip_plot_top + LANE * (lane as f64 + 0.5);
         fail_ring(out, cx, cy)?;
     }
+    writeln!(out, "</g>")?;
 
     // The shared x axis, under the strip.
-    for (v, label) in x.labelled() {
+    writeln!(out, r#"<g id="x-axis">"#)?;
+    for (v, label) in &x.ticks {
         writeln!(
             out,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="{TICK_FONT}" fill="{GREY}">{}</text>"#,
-            x.pos(v),
+            x.pos(*v),
             strip_bottom + 17.0,
-            esc(&label)
+            esc(label)
         )?;
     }
     let axis_title = x.title();
@@ -276,13 +286,20 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
         (x.left + x.right) / 2.0,
         esc(&axis_title)
     )?;
+    writeln!(out, "</g>")?;
 
     // The key of the strip, and the failed sizes.
-    for (line, items) in key_lines.iter().enumerate() {
-        let y = key_top + KEY_LINE * (line as f64 + 0.5);
-        for &(at, item) in items {
-            item.write(out, at, y)?;
-        }
+    if key_lines > 0 {
+        let (at, y) = (x.left, key_top + KEY_LINE * 0.5);
+        writeln!(out, r#"<g id="key">"#)?;
+        fail_ring(out, at + 8.0, y)?;
+        writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">failed (passed = false)</text>"#,
+            at + 22.0,
+            y + FONT * 0.35
+        )?;
+        writeln!(out, "</g>")?;
     }
     for (i, line) in fail_lines.iter().enumerate() {
         writeln!(
@@ -330,10 +347,10 @@ struct Series {
     points: Vec<(u64, f64)>,
 }
 
-/// A numeric panel: a title, whether its values are counts, its series.
+/// A numeric panel: a title, what its values are, its series.
 struct Panel {
     title: &'static str,
-    integer: bool,
+    scale: Scale,
     series: Vec<Series>,
 }
 
@@ -351,7 +368,7 @@ fn panels(rows: &[&SweepRow]) -> Vec<Panel> {
     vec![
         Panel {
             title: "segments sent",
-            integer: true,
+            scale: Scale::Count,
             series: vec![
                 series("client", BLUE, |r| f64::from(r.client_segments)),
                 series("server", ORANGE, |r| f64::from(r.server_segments)),
@@ -359,12 +376,12 @@ fn panels(rows: &[&SweepRow]) -> Vec<Panel> {
         },
         Panel {
             title: "largest segment (bytes of payload)",
-            integer: true,
+            scale: Scale::Bytes,
             series: vec![series("largest", BLUE, |r| f64::from(r.largest_segment))],
         },
         Panel {
             title: "pure ACKs and PSH segments (both directions)",
-            integer: true,
+            scale: Scale::Count,
             series: vec![
                 series("pure ACKs", GREEN, |r| f64::from(r.pure_acks)),
                 series("PSH", PURPLE, |r| f64::from(r.psh)),
@@ -372,7 +389,7 @@ fn panels(rows: &[&SweepRow]) -> Vec<Panel> {
         },
         Panel {
             title: "duration, SYN to last segment (ms)",
-            integer: false,
+            scale: Scale::Millis,
             series: vec![series("duration", BLUE, |r| r.duration * 1000.0)],
         },
     ]
@@ -388,11 +405,18 @@ impl Panel {
         top: f64,
         failed: &[u64],
     ) -> io::Result<()> {
-        panel_title(out, self.title, x, top)?;
+        // A byte axis says what its units mean, as the x axis does.
+        let ticks = y.ticks();
+        let notes = unit_notes(ticks.iter().map(|(_, l)| l.as_str()));
+        let title = match self.title.strip_suffix(')') {
+            Some(open) if !notes.is_empty() => format!("{open}; {notes})"),
+            _ => self.title.to_owned(),
+        };
+        panel_title(out, &title, x, top)?;
         let (y0, y1) = (top + HEAD, top + HEAD + PLOT_H);
         let ypos = |v: f64| y1 - v / y.top * PLOT_H;
         x.grid(out, y0, y1)?;
-        for (v, label) in y.ticks() {
+        for (v, label) in ticks {
             let yy = ypos(v);
             if v > 0.0 {
                 writeln!(
@@ -509,113 +533,140 @@ fn fail_ring(out: &mut dyn Write, cx: f64, cy: f64) -> io::Result<()> {
 
 /// The x axis shared by every panel.
 struct XAxis {
-    /// Logarithmic (then `lo` and `hi` are powers of ten) or linear.
+    /// Logarithmic (base 2: `lo` and `hi` are powers of two) or linear.
     log: bool,
     /// The ends of the axis, in bytes.
     lo: f64,
     hi: f64,
-    /// Round values with a label and a grid line, in bytes.
-    ticks: Vec<f64>,
-    /// Values with a grid line only (2 to 9 times each decade, on a log axis).
+    /// Values with a label and a grid line, in bytes, with their labels.
+    ticks: Vec<(f64, String)>,
+    /// Values with a grid line only (the powers of two between the labelled
+    /// ones, on a log axis whose labels would not fit at every power).
     minor: Vec<f64>,
-    /// Label every `every`-th tick, so labels do not overlap.
-    every: usize,
     /// The plot areas' left and right edges.
     left: f64,
     right: f64,
 }
 
 impl XAxis {
-    /// Fits an axis from the smallest to the largest size between `left` and `right`.
-    fn fit(min: u64, max: u64, left: f64, right: f64) -> XAxis {
-        let (min, max) = (min.max(1) as f64, max.max(1) as f64);
-        let mut axis = if max / min >= 100.0 {
-            let lo = min.log10().floor() as i32;
-            let hi = (max.log10().ceil() as i32).max(lo + 1);
-            let ticks = (lo..=hi).map(|e| 10f64.powi(e)).collect();
-            let minor = if hi - lo <= 10 {
-                (lo..hi)
-                    .flat_map(|e| (2..10).map(move |m| f64::from(m) * 10f64.powi(e)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            XAxis {
-                log: true,
-                lo: 10f64.powi(lo),
-                hi: 10f64.powi(hi),
-                ticks,
-                minor,
-                every: 1,
-                left,
-                right,
-            }
-        } else {
-            let (lo, hi) = if min == max {
-                (0.0, (2.0 * max).max(2.0))
-            } else {
-                (min, max)
-            };
-            let (step, lo, hi) = linear_ticks(lo, hi);
-            let n = ((hi - lo) / step).round() as usize;
-            XAxis {
-                log: false,
-                lo,
-                hi,
-                ticks: (0..=n).map(|i| lo + step * i as f64).collect(),
-                minor: Vec::new(),
-                every: 1,
-                left,
-                right,
-            }
+    /// Fits an axis to `sizes` (in any order, repeats allowed) between
+    /// `left` and `right`: logarithmic when [`log_is_more_even`], else
+    /// linear; either way it ends at the data.
+    fn fit(sizes: &[u64], left: f64, right: f64) -> XAxis {
+        let mut sizes = sizes.to_vec();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let (min, max) = match (sizes.first(), sizes.last()) {
+            (Some(&min), Some(&max)) => (min, max),
+            _ => (0, 0),
         };
-        // Thin the labels if the widest would touch its neighbours.
-        if axis.ticks.len() > 1 {
-            let spacing = axis.pos(axis.ticks[1]) - axis.pos(axis.ticks[0]);
-            let widest = axis
-                .ticks
-                .iter()
-                .map(|&v| sans_width(&fmt_value(v), TICK_FONT, false))
-                .fold(0.0, f64::max);
-            axis.every = ((widest + 12.0) / spacing.max(1.0)).ceil().max(1.0) as usize;
+        let mut axis = XAxis {
+            log: false,
+            lo: 0.0,
+            hi: 1.0,
+            ticks: Vec::new(),
+            minor: Vec::new(),
+            left,
+            right,
+        };
+        if log_is_more_even(&sizes) {
+            axis.fit_log(min, max);
+        } else {
+            axis.fit_linear(min, max);
         }
         axis
+    }
+
+    /// From the power of two at or below `min` to the one at or above
+    /// `max`; a label at each end and at every `s`-th power of two between
+    /// (`s` of 1, 2, 5 or 10, the least whose labels do not touch), the
+    /// other powers of two a grid line only.
+    fn fit_log(&mut self, min: u64, max: u64) {
+        let lo = min.max(1).ilog2();
+        let hi = if max.is_power_of_two() {
+            max.ilog2()
+        } else {
+            max.ilog2() + 1
+        }
+        .max(lo + 1);
+        self.log = true;
+        self.lo = 2f64.powi(lo as i32);
+        self.hi = 2f64.powi(hi as i32);
+        let per_power = (self.right - self.left - 2.0 * INSET) / f64::from(hi - lo);
+        let widest = (lo..=hi)
+            .map(|e| sans_width(&fmt_power_of_two(e), TICK_FONT, false))
+            .fold(0.0, f64::max);
+        // Powers of two between two labels, at least.
+        let gap = ((widest + 12.0) / per_power).ceil().max(1.0) as u32;
+        let every = [1, 2, 5, 10].into_iter().find(|&s| s >= gap).unwrap_or(gap);
+        for e in lo..=hi {
+            let v = 2f64.powi(e as i32);
+            let labelled = e == lo || e == hi || (e % every == 0 && e - lo >= gap && hi - e >= gap);
+            if labelled {
+                self.ticks.push((v, fmt_power_of_two(e)));
+            } else {
+                self.minor.push(v);
+            }
+        }
+    }
+
+    /// From a round value at or below `min` (0 when it is near) to the
+    /// first round value at or above `max`: see [`linear_ticks`]. One size
+    /// alone sits in the middle of an axis from 0.
+    fn fit_linear(&mut self, min: u64, max: u64) {
+        let (min, max) = if min == max {
+            (0.0, (2.0 * max as f64).max(2.0))
+        } else {
+            (min as f64, max as f64)
+        };
+        let (step, lo, hi) = linear_ticks(min, max);
+        self.lo = lo;
+        self.hi = hi;
+        let unit = common_unit(step, lo);
+        let n = ((hi - lo) / step).round() as usize;
+        let ticks: Vec<(f64, String)> = (0..=n)
+            .map(|i| {
+                let v = lo + step * i as f64;
+                (v, fmt_in(v, unit))
+            })
+            .collect();
+        // Label fewer ticks if the widest label would touch its neighbours,
+        // always both ends.
+        let spacing = (self.right - self.left - 2.0 * INSET) / n as f64;
+        let widest = ticks
+            .iter()
+            .map(|(_, l)| sans_width(l, TICK_FONT, false))
+            .fold(0.0, f64::max);
+        let every = ((widest + 12.0) / spacing.max(1.0)).ceil().max(1.0) as usize;
+        for (i, (v, label)) in ticks.into_iter().enumerate() {
+            if i == n || (i % every == 0 && n - i >= every) {
+                self.ticks.push((v, label));
+            } else {
+                self.minor.push(v);
+            }
+        }
     }
 
     /// Where `bytes` goes, in pixels from the left of the picture.
     fn pos(&self, bytes: f64) -> f64 {
         let t = if self.log {
-            (bytes.max(1.0).log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10())
+            (bytes.max(1.0).log2() - self.lo.log2()) / (self.hi.log2() - self.lo.log2())
         } else {
             (bytes - self.lo) / (self.hi - self.lo)
         };
         self.left + INSET + t * (self.right - self.left - 2.0 * INSET)
     }
 
-    /// The ticks that get a label, with their labels.
-    fn labelled(&self) -> Vec<(f64, String)> {
-        self.ticks
-            .iter()
-            .step_by(self.every)
-            .map(|&v| (v, fmt_value(v)))
-            .collect()
-    }
-
-    /// The axis title: bytes, the scale, and the suffixes the labels use.
+    /// The axis title: bytes, the scale, and the units the labels use.
     fn title(&self) -> String {
-        let labels: Vec<String> = self.labelled().into_iter().map(|(_, l)| l).collect();
-        let suffixes: Vec<&str> = [("k", "k = 1000"), ("M", "M = 10⁶"), ("G", "G = 10⁹")]
-            .into_iter()
-            .filter(|(s, _)| labels.iter().any(|l| l.ends_with(s)))
-            .map(|(_, meaning)| meaning)
-            .collect();
+        let notes = unit_notes(self.ticks.iter().map(|(_, l)| l.as_str()));
         let mut title = String::from("payload size (bytes");
         if self.log {
             title.push_str(", log scale");
         }
-        if !suffixes.is_empty() {
+        if !notes.is_empty() {
             title.push_str("; ");
-            title.push_str(&suffixes.join(", "));
+            title.push_str(&notes);
         }
         title.push(')');
         title
@@ -623,8 +674,12 @@ impl XAxis {
 
     /// The vertical grid lines of a plot area from `y0` down to `y1`.
     fn grid(&self, out: &mut dyn Write, y0: f64, y1: f64) -> io::Result<()> {
-        for (values, colour) in [(&self.minor, MINOR_GRID), (&self.ticks, GRID)] {
-            for &v in values {
+        let ticks = self.ticks.iter().map(|&(v, _)| v);
+        for (values, colour) in [
+            (self.minor.clone(), MINOR_GRID),
+            (ticks.collect::<Vec<f64>>(), GRID),
+        ] {
+            for v in values {
                 let xx = self.pos(v);
                 writeln!(
                     out,
@@ -636,51 +691,157 @@ impl XAxis {
     }
 }
 
-/// The round step (1, 2, 2.5 or 5 times a power of ten, at least 1) giving
-/// at most 8 ticks from `lo` to `hi`, and the ends rounded out to it.
+/// Whether a logarithmic x axis spreads `sizes` (sorted, distinct) more
+/// evenly than a linear one: whether the widest gap between neighbouring
+/// sizes is a smaller share of the axis on it. An even-step sweep
+/// (`1..=195001:1000`) has all its gaps equal on a linear axis and gets
+/// one; a geometric sweep (`64..=4m:*2`) has them equal on a log axis and
+/// gets that. A tie (one or two sizes) and a size of 0 are linear.
+fn log_is_more_even(sizes: &[u64]) -> bool {
+    if sizes.len() < 3 || sizes[0] == 0 {
+        return false;
+    }
+    let widest_gap = |f: fn(f64) -> f64| {
+        let (a, b) = (f(sizes[0] as f64), f(sizes[sizes.len() - 1] as f64));
+        sizes
+            .windows(2)
+            .map(|w| (f(w[1] as f64) - f(w[0] as f64)) / (b - a))
+            .fold(0.0, f64::max)
+    };
+    widest_gap(f64::log2) < widest_gap(|v| v) * (1.0 - 1e-9)
+}
+
+/// The multiples of a unit that make a round step in it: round in tens
+/// and in powers of two.
+const ROUND: [f64; 19] = [
+    1.0, 2.0, 4.0, 5.0, 8.0, 10.0, 16.0, 20.0, 25.0, 32.0, 50.0, 64.0, 100.0, 128.0, 200.0, 250.0,
+    256.0, 500.0, 512.0,
+];
+
+/// Every round step in bytes, smallest first: [`ROUND`] times 1, 1024, 1024²
+/// and so on.
+fn byte_steps() -> impl Iterator<Item = f64> {
+    (0..7).flat_map(|j| ROUND.map(|m| m * 1024f64.powi(j)))
+}
+
+/// The round step in bytes ([`byte_steps`]) for an axis from `lo` to `hi`,
+/// and the ends rounded out to it: of the steps giving 4 to 7 intervals,
+/// the one whose ends lie closest to `lo` and `hi` (the smaller on a tie),
+/// else the smallest giving at most 7.
 fn linear_ticks(lo: f64, hi: f64) -> (f64, f64, f64) {
-    let mut exp = ((hi - lo) / 10.0).log10().floor() as i32;
-    loop {
-        for m in [1.0, 2.0, 2.5, 5.0] {
-            let step = m * 10f64.powi(exp);
-            if step < 1.0 || step.fract() != 0.0 {
-                continue;
-            }
-            let (a, b) = ((lo / step).floor() * step, (hi / step).ceil() * step);
-            if ((b - a) / step).round() <= 7.0 {
-                return (step, a, b);
+    let ends = |step: f64| {
+        let a = (lo / step).floor() * step;
+        let b = ((hi / step).ceil() * step).max(a + step);
+        (a, b, ((b - a) / step).round())
+    };
+    let mut best: Option<(f64, f64, f64, f64)> = None;
+    for step in byte_steps() {
+        let (a, b, n) = ends(step);
+        if (4.0..=7.0).contains(&n) {
+            let waste = (b - hi) + (lo - a);
+            if best.is_none_or(|(w, ..)| waste < w) {
+                best = Some((waste, step, a, b));
             }
         }
-        exp += 1;
     }
+    if let Some((_, step, a, b)) = best {
+        return (step, a, b);
+    }
+    let step = byte_steps().find(|&s| ends(s).2 <= 7.0).unwrap_or(f64::MAX);
+    let (a, b, _) = ends(step);
+    (step, a, b)
+}
+
+/// The largest unit of [`UNITS`] (or 1 byte) that divides `step` and `lo`,
+/// hence every tick of a linear axis: the one its labels are written in.
+fn common_unit(step: f64, lo: f64) -> (&'static str, f64) {
+    UNITS
+        .iter()
+        .rev()
+        .map(|&(name, unit)| (name, unit as f64))
+        .find(|&(_, unit)| step % unit == 0.0 && lo % unit == 0.0)
+        .unwrap_or(("", 1.0))
+}
+
+/// Bytes in `unit`: `0`, `512`, `192k`, `1536k`.
+fn fmt_in(v: f64, (name, unit): (&str, f64)) -> String {
+    if v == 0.0 {
+        "0".to_owned()
+    } else {
+        format!("{:.0}{name}", v / unit)
+    }
+}
+
+/// 2^`e` bytes as [`fmt_size`] writes them (`512`, `1k`, `4M`), and 2^64
+/// in G.
+fn fmt_power_of_two(e: u32) -> String {
+    match 1u64.checked_shl(e) {
+        Some(bytes) => fmt_size(bytes),
+        None => format!("{}G", 1u64 << (e - 30)),
+    }
+}
+
+/// What the units among `labels` mean, for an axis title: `k = 1024,
+/// M = 1024²`; empty when the labels are all in bytes.
+fn unit_notes<'a>(labels: impl Iterator<Item = &'a str> + Clone) -> String {
+    UNITS
+        .iter()
+        .zip(["k = 1024", "M = 1024²", "G = 1024³"])
+        .filter(|((name, _), _)| labels.clone().any(|l| l.ends_with(name)))
+        .map(|(_, note)| note)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a y axis counts, which decides its steps and labels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scale {
+    /// Whole numbers, written in full.
+    Count,
+    /// Bytes: round steps of [`byte_steps`], written as the x axis writes sizes.
+    Bytes,
+    /// Milliseconds: steps of 1, 2, 2.5 or 5 times a power of ten, in full.
+    Millis,
 }
 
 /// A y axis from 0 to a round top.
 struct YAxis {
     top: f64,
     step: f64,
+    scale: Scale,
 }
 
 impl YAxis {
-    /// At most 5 round ticks from 0 to at least `max`; whole steps for counts.
-    fn fit(max: f64, integer: bool) -> YAxis {
+    /// At most 5 round ticks from 0 to at least `max`.
+    fn fit(max: f64, scale: Scale) -> YAxis {
         let max = if max.is_finite() && max > 0.0 {
             max
         } else {
             0.0
         };
-        let step = nice_step(max / 4.0, integer);
+        let step = match scale {
+            Scale::Count => nice_step(max / 4.0, true),
+            Scale::Millis => nice_step(max / 4.0, false),
+            Scale::Bytes => byte_steps()
+                .find(|&s| s >= max / 4.0 * (1.0 - 1e-9))
+                .unwrap_or(f64::MAX),
+        };
         let top = ((max / step - 1e-9).ceil().max(1.0)) * step;
-        YAxis { top, step }
+        YAxis { top, step, scale }
     }
 
     /// The ticks, from 0 up, with their labels.
     fn ticks(&self) -> Vec<(f64, String)> {
         let n = (self.top / self.step).round() as usize;
+        let unit = common_unit(self.step, 0.0);
         (0..=n)
             .map(|i| {
                 let v = self.step * i as f64;
-                (v, fmt_value(v))
+                let label = match self.scale {
+                    Scale::Bytes => fmt_in(v, unit),
+                    Scale::Count | Scale::Millis => fmt_plain(v),
+                };
+                (v, label)
             })
             .collect()
     }
@@ -704,16 +865,10 @@ fn nice_step(raw: f64, integer: bool) -> f64 {
     }
 }
 
-/// A tick value, shortened with k, M or G (powers of 1000): `0.25`, `500`,
-/// `1.5k`, `100k`, `1M`.
-fn fmt_value(v: f64) -> String {
-    let (scaled, suffix) = match v.abs() {
-        a if a >= 1e9 => (v / 1e9, "G"),
-        a if a >= 1e6 => (v / 1e6, "M"),
-        a if a >= 1e3 => (v / 1e3, "k"),
-        _ => (v, ""),
-    };
-    let mut s = format!("{scaled:.4}");
+/// A count or a duration in full, without a unit: `0`, `0.25`, `1500`
+/// (k, M and G are for bytes only, and mean powers of 1024).
+fn fmt_plain(v: f64) -> String {
+    let mut s = format!("{v:.4}");
     while s.ends_with('0') {
         s.pop();
     }
@@ -723,68 +878,7 @@ fn fmt_value(v: f64) -> String {
     if s == "-0" {
         s = "0".to_owned();
     }
-    s + suffix
-}
-
-/// One entry of the key under the x axis.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum KeyItem {
-    Kind(TerminationKind),
-    Failed,
-}
-
-impl KeyItem {
-    fn text(self) -> &'static str {
-        match self {
-            KeyItem::Kind(k) => k.name(),
-            KeyItem::Failed => "failed (passed = false)",
-        }
-    }
-
-    /// Its width: a mark, a space and the text.
-    fn width(self) -> f64 {
-        22.0 + sans_width(self.text(), FONT, false)
-    }
-
-    /// Draws it with its mark centred on `(at + 8, y)`.
-    fn write(self, out: &mut dyn Write, at: f64, y: f64) -> io::Result<()> {
-        let cx = at + 8.0;
-        match self {
-            KeyItem::Kind(k) => writeln!(
-                out,
-                r#"<circle cx="{cx:.1}" cy="{y:.1}" r="4" fill="{}"/>"#,
-                kind_colour(k)
-            )?,
-            KeyItem::Failed => fail_ring(out, cx, y)?,
-        }
-        writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            at + 22.0,
-            y + FONT * 0.35,
-            esc(self.text())
-        )
-    }
-}
-
-/// Places the key's items left to right from `left`, starting a new line
-/// when one would pass `right`.
-fn lay_out_key(items: &[KeyItem], left: f64, right: f64) -> Vec<Vec<(f64, KeyItem)>> {
-    let mut lines: Vec<Vec<(f64, KeyItem)>> = Vec::new();
-    let mut at = left;
-    for &item in items {
-        if at > left && at + item.width() > right {
-            at = left;
-        }
-        if at == left {
-            lines.push(Vec::new());
-        }
-        if let Some(line) = lines.last_mut() {
-            line.push((at, item));
-        }
-        at += item.width() + 24.0;
-    }
-    lines
+    s
 }
 
 /// Joins `items` with commas into lines of at most `width` characters,
@@ -815,6 +909,7 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
 
     /// The shared well-formedness check, and no NaN or infinity in coordinates.
     fn assert_well_formed(svg: &str) -> Vec<String> {
@@ -903,7 +998,7 @@ mod tests {
         let texts = texts(&svg);
         for title in [
             "segments sent",
-            "largest segment (bytes of payload)",
+            "largest segment (bytes of payload; k = 1024)",
             "pure ACKs and PSH segments (both directions)",
             "duration, SYN to last segment (ms)",
             "termination",
@@ -916,136 +1011,241 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_wide_range_gets_a_log_axis_with_decades() {
-        let x = XAxis::fit(1, 100_000, 100.0, 870.0);
-        assert!(x.log);
-        let labels: Vec<String> = x.labelled().into_iter().map(|(_, l)| l).collect();
-        assert_eq!(labels, ["1", "10", "100", "1k", "10k", "100k"]);
-        assert_eq!(x.pos(1.0), 100.0 + INSET);
-        assert_eq!(x.pos(100_000.0), 870.0 - INSET);
-        // 1000 is three decades of five in.
-        assert!((x.pos(1000.0) - (110.0 + 0.6 * 750.0)).abs() < 1e-9);
-        assert_eq!(x.minor.len(), 5 * 8);
+    /// The labels of an axis fitted to `sizes` on the standard width.
+    fn x_labels(sizes: &[u64]) -> (XAxis, Vec<String>) {
+        let x = XAxis::fit(sizes, 100.0, 870.0);
+        let labels = x.ticks.iter().map(|(_, l)| l.clone()).collect();
+        (x, labels)
+    }
 
-        let svg = render_plot(&sweep([1, 50_000, 100_000]));
-        assert!(svg.contains(">payload size (bytes, log scale; k = 1000)</text>"));
-        assert!(svg.contains(">100k</text>"));
-        // Just under a ratio of 100: linear.
-        assert!(!XAxis::fit(10, 999, 100.0, 870.0).log);
-        assert!(XAxis::fit(10, 1000, 100.0, 870.0).log);
-        assert!(
-            XAxis::fit(1, 4 << 20, 100.0, 870.0)
-                .title()
-                .contains("M = 10⁶")
+    #[test]
+    fn a_geometric_sweep_gets_a_log_axis_from_power_to_power() {
+        // `64..=4m:*2`: every power of two labelled, the ends on the data.
+        let sizes: Vec<u64> = (6..=22).map(|e| 1 << e).collect();
+        let (x, labels) = x_labels(&sizes);
+        assert!(x.log);
+        assert_eq!((x.lo, x.hi), (64.0, f64::from(4 << 20)));
+        assert_eq!(labels[..6], ["64", "128", "256", "512", "1k", "2k"]);
+        assert_eq!(labels.last().unwrap(), "4M");
+        assert_eq!(x.pos(64.0), 100.0 + INSET);
+        assert_eq!(x.pos(f64::from(4 << 20)), 870.0 - INSET);
+        // 1k is four doublings of sixteen in.
+        assert!((x.pos(1024.0) - (110.0 + 0.25 * 750.0)).abs() < 1e-9);
+        assert_eq!(
+            x.title(),
+            "payload size (bytes, log scale; k = 1024, M = 1024²)"
+        );
+
+        // Not powers of two: the powers of two around them.
+        let (x, labels) = x_labels(&[1000, 10_000, 100_000, 1_000_000]);
+        assert!(x.log);
+        assert_eq!((x.lo, x.hi), (512.0, 1_048_576.0));
+        assert_eq!(labels.first().unwrap(), "512");
+        assert_eq!(labels.last().unwrap(), "1M");
+        // Too many powers to label each: every other one, the rest grid lines.
+        let (x, labels) = x_labels(&[1, 100, 10_000, 1 << 22]);
+        assert!(x.log);
+        assert_eq!(
+            labels,
+            [
+                "1", "4", "16", "64", "256", "1k", "4k", "16k", "64k", "256k", "1M", "4M"
+            ]
+        );
+        assert_eq!(x.minor.len(), 11, "the odd powers of two");
+    }
+
+    #[rstest]
+    #[case::even_steps((1..=195_001).step_by(1000).collect(), "0", "192k")]
+    #[case::readme((1..=100_000).step_by(1000).collect(), "0", "100k")]
+    #[case::from_1k(vec![1000, 3000, 5000], "0", "5k")]
+    #[case::two_sizes(vec![1, 4 << 20], "0", "4M")]
+    #[case::mixed(vec![1, 479, 1380], "0", "1400")]
+    #[case::bytes(vec![3, 5, 7], "3", "7")]
+    #[case::high(vec![60_000, 65_000, 70_000], "58k", "70k")]
+    fn an_even_sweep_gets_a_linear_axis_ending_at_the_data(
+        #[case] sizes: Vec<u64>,
+        #[case] first: &str,
+        #[case] last: &str,
+    ) {
+        let (x, labels) = x_labels(&sizes);
+        assert!(!x.log);
+        assert_eq!(labels.first().unwrap(), first, "{labels:?}");
+        assert_eq!(labels.last().unwrap(), last, "{labels:?}");
+        let (min, max) = (sizes[0] as f64, sizes[sizes.len() - 1] as f64);
+        assert!(x.lo <= min && x.hi >= max);
+        // The last tick is the first at or past the data: one step less
+        // would not reach it.
+        let step = x.ticks[1].0 - x.ticks[0].0;
+        assert!(x.hi - step < max, "{labels:?}");
+        assert!((5..=8).contains(&x.ticks.len()), "{labels:?}");
+        assert!(x.ticks.iter().all(|(v, _)| v.fract() == 0.0));
+        // Every label is a size `--sizes` reads back as the tick's value.
+        for (v, label) in &x.ticks {
+            let back = label.parse::<super::super::SizeSpec>().unwrap().0;
+            assert_eq!(back, [*v as u64], "{label}");
+        }
+        assert!(!x.title().contains("log"));
+    }
+
+    #[test]
+    fn the_scale_follows_the_spacing_of_the_sizes() {
+        assert!(!log_is_more_even(&[7]));
+        assert!(!log_is_more_even(&[1, 1 << 30]), "two sizes tie: linear");
+        assert!(!log_is_more_even(&[0, 1, 1000, 1_000_000]), "0 has no log");
+        assert!(log_is_more_even(&[1, 1000, 1_000_000]));
+        assert!(log_is_more_even(&[64, 128, 256, 512, 1024]));
+        let even: Vec<u64> = (1..=195_001).step_by(1000).collect();
+        assert!(!log_is_more_even(&even));
+        assert_eq!(
+            XAxis::fit(&[1000, 3000, 5000], 100.0, 870.0).title(),
+            "payload size (bytes; k = 1024)"
+        );
+        assert_eq!(
+            XAxis::fit(&[3, 5, 7], 100.0, 870.0).title(),
+            "payload size (bytes)"
         );
     }
 
-    #[test]
-    fn a_narrow_range_gets_a_linear_axis_with_round_ticks() {
-        let x = XAxis::fit(1000, 5000, 100.0, 870.0);
-        assert!(!x.log);
-        let labels: Vec<String> = x.labelled().into_iter().map(|(_, l)| l).collect();
-        assert_eq!(labels, ["1k", "2k", "3k", "4k", "5k"]);
-        for (lo, hi) in [(1, 50), (1001, 4001), (479, 1380), (60_000, 70_000), (3, 7)] {
-            let x = XAxis::fit(lo, hi, 100.0, 870.0);
-            assert!(!x.log);
-            assert!(
-                (5..=8).contains(&x.ticks.len()),
-                "{lo}..{hi}: {:?}",
-                x.ticks
-            );
-            assert!(x.lo <= lo as f64 && x.hi >= hi as f64);
-            assert!(x.ticks.iter().all(|t| t.fract() == 0.0));
+    #[rstest]
+    #[case(vec![1, 100_000])]
+    #[case(vec![1, u64::MAX])]
+    #[case(vec![1, 1 << 20, u64::MAX])]
+    #[case(vec![1000, 5000])]
+    #[case(vec![1, 7])]
+    #[case(vec![7])]
+    #[case(vec![0])]
+    #[case((0..64).map(|e| 1 << e).collect())]
+    #[case((0..20).map(|e| 3 << e).collect())]
+    fn x_labels_do_not_overlap(#[case] sizes: Vec<u64>) {
+        let (x, labels) = x_labels(&sizes);
+        assert!(labels.len() >= 2, "{labels:?}");
+        for pair in x.ticks.windows(2) {
+            let gap = x.pos(pair[1].0) - x.pos(pair[0].0);
+            let half = |l: &str| sans_width(l, TICK_FONT, false) / 2.0;
+            assert!(gap >= half(&pair[0].1) + half(&pair[1].1) + 8.0, "{pair:?}");
         }
-        let svg = render_plot(&sweep([1000, 3000, 5000]));
-        assert!(svg.contains(">payload size (bytes; k = 1000)</text>"));
-        assert!(!svg.contains("log scale"));
-    }
-
-    #[test]
-    fn x_labels_do_not_overlap() {
-        for (lo, hi) in [(1, 100_000), (1, u64::MAX), (1000, 5000), (1, 7), (7, 7)] {
-            let x = XAxis::fit(lo, hi, 120.0, 870.0);
-            let labelled = x.labelled();
-            for pair in labelled.windows(2) {
-                let gap = x.pos(pair[1].0) - x.pos(pair[0].0);
-                let half = |l: &str| sans_width(l, TICK_FONT, false) / 2.0;
-                assert!(gap >= half(&pair[0].1) + half(&pair[1].1) + 8.0, "{pair:?}");
-            }
+        // Both ends are labelled, and every size is on the axis.
+        assert_eq!(x.pos(x.ticks[0].0), 100.0 + INSET);
+        assert_eq!(x.pos(x.ticks[x.ticks.len() - 1].0), 870.0 - INSET);
+        for &s in &sizes {
+            let at = x.pos(s as f64);
+            assert!((100.0 + INSET..=870.0 - INSET).contains(&at), "{s}: {at}");
         }
     }
 
     #[test]
     fn y_axes_start_at_zero_with_round_ticks() {
-        let y = YAxis::fit(65483.0, true);
-        let labels: Vec<String> = y.ticks().into_iter().map(|(_, l)| l).collect();
-        assert_eq!(labels, ["0", "20k", "40k", "60k", "80k"]);
-        let y = YAxis::fit(13.0, true);
-        assert_eq!(y.ticks().last().unwrap().0, 15.0);
-        let y = YAxis::fit(0.42, false);
-        let labels: Vec<String> = y.ticks().into_iter().map(|(_, l)| l).collect();
-        assert_eq!(labels, ["0", "0.2", "0.4", "0.6"]);
-        for max in [0.0, 1.0, 3.0, 7.0, 999.0, f64::NAN] {
-            let y = YAxis::fit(max, true);
-            assert!(y.top >= 1.0 && (max.is_nan() || y.top >= max));
-            assert!((2..=5).contains(&y.ticks().len()), "{max}");
-            assert!(y.ticks().iter().all(|(v, _)| v.fract() == 0.0));
+        let labels = |y: YAxis| -> Vec<String> { y.ticks().into_iter().map(|(_, l)| l).collect() };
+        // Bytes in the units of the x axis: 65483 fits under 64k = 65536.
+        assert_eq!(
+            labels(YAxis::fit(65483.0, Scale::Bytes)),
+            ["0", "16k", "32k", "48k", "64k"]
+        );
+        assert_eq!(
+            labels(YAxis::fit(1380.0, Scale::Bytes)),
+            ["0", "500", "1000", "1500"]
+        );
+        // Counts and milliseconds in full, never with k.
+        assert_eq!(
+            labels(YAxis::fit(6000.0, Scale::Count)),
+            ["0", "2000", "4000", "6000"]
+        );
+        assert_eq!(
+            YAxis::fit(13.0, Scale::Count).ticks().last().unwrap().0,
+            15.0
+        );
+        assert_eq!(
+            labels(YAxis::fit(0.42, Scale::Millis)),
+            ["0", "0.2", "0.4", "0.6"]
+        );
+        for scale in [Scale::Count, Scale::Bytes] {
+            for max in [0.0, 1.0, 3.0, 7.0, 999.0, f64::NAN] {
+                let y = YAxis::fit(max, scale);
+                assert!(y.top >= 1.0 && (max.is_nan() || y.top >= max));
+                assert!((2..=5).contains(&y.ticks().len()), "{max}");
+                assert!(y.ticks().iter().all(|(v, _)| v.fract() == 0.0));
+            }
         }
-        assert_eq!(fmt_value(1500.0), "1.5k");
-        assert_eq!(fmt_value(0.25), "0.25");
-        assert_eq!(fmt_value(1e6), "1M");
+        assert_eq!(fmt_plain(1500.0), "1500");
+        assert_eq!(fmt_plain(0.25), "0.25");
+        assert_eq!(fmt_plain(1e6), "1000000");
     }
 
+    /// No k in the picture means 1000: counts and milliseconds are written
+    /// in full, and a byte axis that uses k says it is 1024.
     #[test]
-    fn rows_in_any_order_draw_the_same_picture() {
-        let rows = sweep([1, 479, 1380, 65483, 100_000]);
-        let mut shuffled = rows.clone();
-        shuffled.swap(0, 3);
-        shuffled.swap(1, 4);
-        assert_eq!(render_plot(&rows), render_plot(&shuffled));
-        // The lines run left to right.
-        let svg = render_plot(&shuffled);
-        let at = svg.find("<polyline points=\"").unwrap() + 18;
-        let xs: Vec<f64> = svg[at..at + svg[at..].find('"').unwrap()]
-            .split(' ')
-            .map(|p| p.split(',').next().unwrap().parse().unwrap())
-            .collect();
-        assert_eq!(xs.len(), 5);
-        assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+    fn k_means_1024_throughout_the_picture() {
+        let mut rows = sweep([1, 200, 400, 600]);
+        rows[3].client_segments = 6000;
+        rows[3].duration = 1.5;
+        let svg = render_plot(&rows);
+        let texts = texts(&svg);
+        assert!(texts.contains(&"6000"), "segments in full: {texts:?}");
+        assert!(texts.contains(&"1500"), "milliseconds in full: {texts:?}");
+        assert!(texts.contains(&"payload size (bytes)"), "{texts:?}");
+        let abbreviated = |t: &&str| {
+            t.strip_suffix(['k', 'M', 'G'])
+                .is_some_and(|n| n.parse::<f64>().is_ok())
+        };
+        assert!(!texts.iter().any(abbreviated), "{texts:?}");
+
+        let svg = render_plot(&sweep([1, 40_000, 80_000]));
+        let texts = super::tests::texts(&svg);
+        assert!(
+            texts.contains(&"largest segment (bytes of payload; k = 1024)"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"payload size (bytes; k = 1024)"),
+            "{texts:?}"
+        );
+        assert!(texts.contains(&"64k"), "65483 under 64 KiB: {texts:?}");
+        assert!(!svg.contains("1000"), "no k = 1000 anywhere");
     }
 
-    #[test]
-    fn the_key_lists_only_the_kinds_present() {
+    /// The texts of the key under the x axis.
+    fn key_entries(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.attribute("id") == Some("key"))
+            .flat_map(|g| g.descendants().filter(|n| n.has_tag_name("text")))
+            .map(|t| t.text().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    /// Each kind is named once, by its lane; the key holds only what the
+    /// lanes do not say (the failure ring), and is absent when nothing failed.
+    #[rstest]
+    #[case::all_passed(false, 0)]
+    #[case::one_failed(true, 1)]
+    fn the_lanes_name_the_kinds_and_the_key_only_the_ring(
+        #[case] fail: bool,
+        #[case] entries: usize,
+    ) {
         let rows = vec![
             row(1, TerminationKind::FourSegment, true),
             row(100, TerminationKind::ThreeSegment, true),
-            row(10_000, TerminationKind::Reset, true),
+            row(10_000, TerminationKind::Reset, !fail),
         ];
         let svg = render_plot(&rows);
         let texts = texts(&svg);
         for kind in KINDS {
-            // A lane label and a key entry for each kind present.
-            let expected = if [
-                TerminationKind::FourSegment,
-                TerminationKind::ThreeSegment,
-                TerminationKind::Reset,
-            ]
-            .contains(&kind)
-            {
-                2
-            } else {
-                0
-            };
+            let present = rows.iter().any(|r| r.termination == kind);
             let count = texts.iter().filter(|t| **t == kind.name()).count();
-            assert_eq!(count, expected, "{kind}");
+            assert_eq!(count, usize::from(present), "{kind}: {texts:?}");
         }
+        let key = key_entries(&svg);
+        assert_eq!(key.len(), entries, "{key:?}");
+        assert!(
+            key.iter().all(|t| t == "failed (passed = false)"),
+            "{key:?}"
+        );
         assert!(svg.contains(&format!(
             r#"fill="{}""#,
             kind_colour(TerminationKind::Reset)
         )));
-        assert!(!svg.contains(RED), "nothing failed");
-        assert!(!texts.iter().any(|t| t.starts_with("failed")));
+        assert_eq!(svg.contains(RED), fail);
+        assert_eq!(texts.iter().any(|t| t.starts_with("failed:")), fail);
     }
 
     #[test]
@@ -1107,10 +1307,10 @@ mod tests {
         assert_eq!(texts[0], "tcplab sweep: 1 size, 65483 bytes");
         assert_eq!(texts[1], "0 retransmissions in total; it passed");
         assert!(!svg.contains("<polyline"), "no line through one point");
-        // Six points, four legend marks, the strip's mark and the key's.
-        assert_eq!(svg.matches("<circle").count(), 6 + 4 + 1 + 1);
+        // Six points, four legend marks and the strip's mark; no key.
+        assert_eq!(svg.matches("<circle").count(), 6 + 4 + 1);
         // The point is near the middle of the axis.
-        let x = XAxis::fit(65483, 65483, 100.0, 900.0);
+        let x = XAxis::fit(&[65483], 100.0, 900.0);
         assert!(
             (400.0..=600.0).contains(&x.pos(65483.0)),
             "{}",

@@ -1,4 +1,10 @@
 //! Size lists for sweeps: `1,479,1380`, `1..=70000:1000`, `64k..=4m:*2`.
+//!
+//! One meaning of `k`, `M` and `G` for the whole sweep: they are powers of
+//! 1024 ([`UNITS`]), read that way here and written that way wherever a
+//! sweep abbreviates a size ([`fmt_size`], the plot's axes). A size is
+//! either written in full, in bytes, or as a whole number of one unit, so
+//! every size a sweep prints can be given back to `--sizes`.
 
 /// A list of payload sizes, parsed from the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +98,23 @@ impl std::str::FromStr for SizeSpec {
     }
 }
 
+/// The units of a size, smallest first: `k` = 1024, `M` = 1024², `G` =
+/// 1024³ bytes. Read in either case; written as here.
+pub const UNITS: [(&str, u64); 3] = [("k", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)];
+
+/// A size the way `--sizes` reads it: in the largest unit of [`UNITS`] that
+/// divides it exactly (`64k`, `4M`, `1536k`), else in bytes (`479`, `195001`).
+pub fn fmt_size(bytes: u64) -> String {
+    match UNITS
+        .iter()
+        .rev()
+        .find(|&&(_, unit)| bytes > 0 && bytes % unit == 0)
+    {
+        Some(&(name, unit)) => format!("{}{name}", bytes / unit),
+        None => bytes.to_string(),
+    }
+}
+
 enum Step {
     Add(u64),
     Mul(u64),
@@ -104,15 +127,19 @@ fn parse_size(s: &str) -> Result<u64, String> {
         None => (s, ""),
     };
     let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size"))?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "`{s}` has the unknown unit `{unit}` (use k, m or g)"
-            ));
+    let mult = if unit.is_empty() {
+        1
+    } else {
+        match UNITS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+        {
+            Some(&(_, mult)) => mult,
+            None => {
+                return Err(format!(
+                    "`{s}` has the unknown unit `{unit}` (use k, m or g)"
+                ));
+            }
         }
     };
     n.checked_mul(mult)
@@ -136,6 +163,24 @@ mod tests {
     #[case("4m", vec![4 << 20])]
     fn size_lists_are_read(#[case] spec: &str, #[case] sizes: Vec<u64>) {
         assert_eq!(spec.parse::<SizeSpec>().unwrap().0, sizes);
+    }
+
+    /// What a sweep prints reads back as the same size, in the same units.
+    #[rstest]
+    #[case(0, "0")]
+    #[case(479, "479")]
+    #[case(1000, "1000")]
+    #[case(195_001, "195001")]
+    #[case(1024, "1k")]
+    #[case(1536, "1536")]
+    #[case(192 << 10, "192k")]
+    #[case(1536 << 10, "1536k")]
+    #[case(4 << 20, "4M")]
+    #[case(1 << 30, "1G")]
+    #[case(1 << 40, "1024G")]
+    fn sizes_are_written_as_they_are_read(#[case] bytes: u64, #[case] text: &str) {
+        assert_eq!(fmt_size(bytes), text);
+        assert_eq!(text.parse::<SizeSpec>().unwrap().0, vec![bytes]);
     }
 
     #[rstest]
