@@ -73,6 +73,11 @@ pub(crate) struct ReportArgs {
     /// Also draw the ladder diagram as an SVG picture (`check` with several files: a folder, one picture per file).
     #[arg(long, value_name = "FILE")]
     pub(crate) svg: Option<PathBuf>,
+    /// What --svg draws: the ladder, the time-sequence graph (`tsg`: sequence
+    /// numbers against time, for long transfers), or `auto`: the ladder up
+    /// to 100 segments in every connection, the graph past that.
+    #[arg(long, value_enum, value_name = "KIND", default_value = "auto")]
+    pub(crate) graph: GraphArg,
     /// Require this close instead of any orderly one.
     #[arg(long, value_enum, value_name = "KIND")]
     pub(crate) expect_close: Option<CloseArg>,
@@ -98,6 +103,26 @@ pub(crate) enum CloseArg {
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum ExpectArg {
     NoRetransmissions,
+}
+
+/// `--graph`: what `--svg` draws.
+#[derive(Clone, Copy, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub(crate) enum GraphArg {
+    #[default]
+    Auto,
+    Ladder,
+    Tsg,
+}
+
+impl GraphArg {
+    pub(crate) fn graph(self) -> tcplab::report::Graph {
+        use tcplab::report::Graph;
+        match self {
+            GraphArg::Auto => Graph::Auto,
+            GraphArg::Ladder => Graph::Ladder,
+            GraphArg::Tsg => Graph::TimeSequence,
+        }
+    }
 }
 
 impl ReportArgs {
