@@ -6,10 +6,11 @@
 //! the peer's answer to it:
 //!
 //! - **from TCP timestamps** (RFC 7323) when the connection carries them:
-//!   from the first segment that takes sequence space (payload, SYN or FIN)
-//!   with a given TSval to the first segment of the peer that echoes it as
-//!   TSecr. A retransmission carries a TSval of its own, so no sample is
-//!   ambiguous;
+//!   from the first segment with a given TSval to the first segment of the
+//!   peer that echoes it as TSecr, when that first segment takes sequence
+//!   space (payload, SYN or FIN): the peer answers those at once, a pure
+//!   ACK only with its next segment. A retransmission carries a TSval of
+//!   its own, so no sample is ambiguous;
 //! - **else from data and ACK pairs**: each ACK that moves the cumulative
 //!   acknowledgment forward is paired with the latest segment it covers
 //!   whole; an ACK that covers bytes sent more than once gives no sample
@@ -182,7 +183,11 @@ fn transfer_seconds(conn: &Connection, role: Role) -> f64 {
 /// RTT samples of `role`'s segments from TCP timestamps, in capture order
 /// (see the module's documentation).
 pub fn timestamp_samples(conn: &Connection, role: Role) -> Vec<f64> {
-    let mut sent: HashMap<u32, f64> = HashMap::new();
+    // Each TSval's first segment: its time, and whether it takes sequence
+    // space. A TSval first carried by a pure ACK is left out: the peer may
+    // echo it for that ACK, before any data carrying it arrived (TSval
+    // ticks once a millisecond on Linux, so many segments share one).
+    let mut sent: HashMap<u32, (f64, bool)> = HashMap::new();
     let mut echoed: HashSet<u32> = HashSet::new();
     let mut samples = Vec::new();
     for s in &conn.steps {
@@ -190,11 +195,10 @@ pub fn timestamp_samples(conn: &Connection, role: Role) -> Vec<f64> {
             continue;
         };
         if s.from == role {
-            if takes_sequence_space(s) {
-                sent.entry(tsval).or_insert(s.segment.time);
-            }
+            sent.entry(tsval)
+                .or_insert((s.segment.time, takes_sequence_space(s)));
         } else if s.segment.flags.ack() && tsecr != 0 {
-            if let Some(&t) = sent.get(&tsecr) {
+            if let Some(&(t, true)) = sent.get(&tsecr) {
                 if echoed.insert(tsecr) && s.segment.time >= t {
                     samples.push(s.segment.time - t);
                 }
@@ -338,6 +342,10 @@ mod tests {
         // frame 7's echo is not a second sample, and frame 3 (a pure ACK)
         // has no echo to wait for.
         assert_eq!(samples.len(), 2, "{samples:?}");
+        // A pure ACK first with the TSval: its echo may answer the ACK.
+        let mut early = conn.clone();
+        early.steps[2].segment.options.timestamps = Some((103, 900));
+        assert_eq!(timestamp_samples(&early, C).len(), 1);
         assert!(close(samples[0], 0.001));
         assert!(close(samples[1], 0.042), "{samples:?}");
         let rtt = Timing::of(&conn).client.rtt.unwrap();
