@@ -136,14 +136,15 @@ fn the_axes_cover_the_data_and_end_near_it() {
         let marks: Vec<(f64, f64)> = ["segments", "retransmission", "ack"]
             .into_iter()
             .flat_map(|class| with_class(d, class))
-            .flat_map(|n| points(n.attribute("d").unwrap()))
+            .flat_map(|n| n.descendants().filter_map(|p| p.attribute("d")))
+            .flat_map(points)
             .collect();
         assert!(marks.len() > 20);
         // Inside the plot, but for the half-width of an end tick and half
         // the shortest bar.
         for &(px, py) in &marks {
             assert!(
-                px >= x - 3.0 && px <= x + w + 3.0,
+                px >= x - 4.5 && px <= x + w + 4.5,
                 "x {px} outside {x}..{}",
                 x + w
             );

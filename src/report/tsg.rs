@@ -12,8 +12,10 @@
 //!   `--sizes` counts);
 //! - each segment that takes sequence space is a short vertical bar from its
 //!   first sequence number to the one past it (SYN and FIN take one), with a
-//!   tick at each end; a retransmission is red and has
-//!   `class="retransmission"` (every one is drawn, even one of no length);
+//!   tick at each end (left out where the bars stand too close for them); a
+//!   retransmission is red, thicker and ringed, one element of
+//!   `class="retransmission"` each (every one is drawn, even one of no
+//!   length);
 //! - the other end's cumulative ACK is a blue step line, and each SACK block
 //!   it sent a purple bar at the time of its segment (raw SACK edges are
 //!   turned into relative numbers modulo 2^32 from the segment's own ACK);
@@ -61,6 +63,10 @@ const GAP: f64 = 18.0;
 const TAIL: f64 = 36.0;
 /// Half the width of a segment's end ticks.
 const TICK: f64 = 2.5;
+/// The same for a retransmission, drawn larger to stand out.
+const RESENT_TICK: f64 = 4.0;
+/// The least radius of the ring around a retransmission.
+const RING: f64 = 7.0;
 /// The shortest bar drawn, in pixels, so that a one-byte FIN or a
 /// retransmission of no length still shows.
 const MIN_BAR: f64 = 3.0;
@@ -393,6 +399,21 @@ impl Panel {
                 r#"<path class="ack" d="{d}" fill="none" stroke="{BLUE}" stroke-width="1.2"/>"#
             )?;
         }
+        // Segments: the first copies in one path, their end ticks left out
+        // where bars stand closer than a tick's width; then SACK blocks,
+        // then the retransmissions on top, thicker.
+        let dense = self.bars.len() as f64 * 2.0 * TICK > PLOT_W;
+        let tick = if dense { 0.0 } else { TICK };
+        let mut d = String::new();
+        for &(t, lo, hi, _) in self.bars.iter().filter(|b| !b.3) {
+            ibeam(&mut d, x(t), y(lo as f64), y(hi as f64), tick);
+        }
+        if !d.is_empty() {
+            writeln!(
+                out,
+                r#"<path class="segments" d="{d}" fill="none" stroke="{INK}" stroke-width="1"/>"#
+            )?;
+        }
         for &(t, l, r) in &self.sacks {
             let px = x(t) + 1.5;
             let (top, bottom) = bar_ends(y(l as f64), y(r as f64));
@@ -401,25 +422,8 @@ impl Panel {
                 r#"<line class="sack" x1="{px:.1}" y1="{bottom:.1}" x2="{px:.1}" y2="{top:.1}" stroke="{PURPLE}" stroke-width="2.5"/>"#
             )?;
         }
-        // Segments: the first copies in one colour, then the
-        // retransmissions on top.
-        let mut d = String::new();
-        for &(t, lo, hi, _) in self.bars.iter().filter(|b| !b.3) {
-            ibeam(&mut d, x(t), y(lo as f64), y(hi as f64));
-        }
-        if !d.is_empty() {
-            writeln!(
-                out,
-                r#"<path class="segments" d="{d}" fill="none" stroke="{INK}" stroke-width="1"/>"#
-            )?;
-        }
         for &(t, lo, hi, _) in self.bars.iter().filter(|b| b.3) {
-            let mut d = String::new();
-            ibeam(&mut d, x(t), y(lo as f64), y(hi as f64));
-            writeln!(
-                out,
-                r#"<path class="retransmission" d="{d}" fill="none" stroke="{RED}" stroke-width="1.6"/>"#
-            )?;
+            resent_mark(out, x(t), y(lo as f64), y(hi as f64))?;
         }
 
         // The numbers.
@@ -451,17 +455,40 @@ fn bar_ends(a: f64, b: f64) -> (f64, f64) {
 }
 
 /// Appends to the path `d` a Stevens bar at `x` from `y1` to `y2`: a
-/// vertical line with a short tick at each end.
-fn ibeam(d: &mut String, x: f64, y1: f64, y2: f64) {
+/// vertical line with a tick `tick` wide each side at each end (none for 0).
+fn ibeam(d: &mut String, x: f64, y1: f64, y2: f64, tick: f64) {
     let (top, bottom) = bar_ends(y1, y2);
-    let _ = write!(
-        d,
-        "M{x:.1} {bottom:.1}V{top:.1}M{:.1} {top:.1}h{:.1}M{:.1} {bottom:.1}h{:.1}",
-        x - TICK,
-        2.0 * TICK,
-        x - TICK,
-        2.0 * TICK
-    );
+    let _ = write!(d, "M{x:.1} {bottom:.1}V{top:.1}");
+    if tick > 0.0 {
+        let _ = write!(
+            d,
+            "M{:.1} {top:.1}h{:.1}M{:.1} {bottom:.1}h{:.1}",
+            x - tick,
+            2.0 * tick,
+            x - tick,
+            2.0 * tick
+        );
+    }
+}
+
+/// A retransmission: a thick red bar from `y1` to `y2` at `x` in a red
+/// ring, so that it shows among a thousand bars; one element of
+/// `class="retransmission"`.
+fn resent_mark(out: &mut dyn Write, x: f64, y1: f64, y2: f64) -> io::Result<()> {
+    resent_mark_of(out, x, y1, y2, r#" class="retransmission""#)
+}
+
+/// [`resent_mark`] with the given attributes (none for the key).
+fn resent_mark_of(out: &mut dyn Write, x: f64, y1: f64, y2: f64, class: &str) -> io::Result<()> {
+    let mut d = String::new();
+    ibeam(&mut d, x, y1, y2, RESENT_TICK);
+    let (top, bottom) = bar_ends(y1, y2);
+    writeln!(
+        out,
+        r#"<g{class} fill="none" stroke="{RED}"><path d="{d}" stroke-width="2"/><circle cx="{x:.1}" cy="{:.1}" r="{:.1}" stroke-width="1.2"/></g>"#,
+        (top + bottom) / 2.0,
+        ((bottom - top) / 2.0).max(RING)
+    )
 }
 
 /// The key: what each mark means.
@@ -493,12 +520,13 @@ fn write_key(out: &mut dyn Write, y: f64) -> io::Result<()> {
                 x + 8.0,
                 mid + 7.0
             )?,
+            1 => resent_mark_of(out, x + 8.0, mid - 3.0, mid + 3.0, "")?,
             _ => {
                 let mut d = String::new();
-                ibeam(&mut d, x + 8.0, mid - 7.0, mid + 7.0);
+                ibeam(&mut d, x + 8.0, mid - 7.0, mid + 7.0, TICK);
                 writeln!(
                     out,
-                    r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"/>"#
+                    r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1"/>"#
                 )?;
             }
         }
