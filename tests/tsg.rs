@@ -268,3 +268,15 @@ fn an_unknown_graph_is_refused_with_the_choices() {
         "{stderr}"
     );
 }
+
+#[test]
+fn graph_without_svg_is_refused() {
+    let (code, _, stderr) = tcplab(&[
+        "check",
+        fixture("four-segment.pcapng").to_str().unwrap(),
+        "--graph",
+        "tsg",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--svg"), "{stderr}");
+}

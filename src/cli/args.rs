@@ -70,13 +70,19 @@ pub(crate) struct ReportArgs {
     /// Print the JSON report (schema in the README) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Also draw the ladder diagram as an SVG picture (`check` with several files: a folder, one picture per file).
+    /// Also draw a picture as SVG, the ladder diagram or the time-sequence graph (--graph) (`check` with several files: a folder, one picture per file).
     #[arg(long, value_name = "FILE")]
     pub(crate) svg: Option<PathBuf>,
     /// What --svg draws: the ladder, the time-sequence graph (`tsg`: sequence
     /// numbers against time, for long transfers), or `auto`: the ladder up
     /// to 100 segments in every connection, the graph past that.
-    #[arg(long, value_enum, value_name = "KIND", default_value = "auto")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        default_value = "auto",
+        requires = "svg"
+    )]
     pub(crate) graph: GraphArg,
     /// Require this close instead of any orderly one.
     #[arg(long, value_enum, value_name = "KIND")]
