@@ -25,7 +25,10 @@
 //!   roles, relative numbers, Wireshark's analysis (retransmissions,
 //!   duplicate ACKs, ...), Zeek's history, `conn_state` and counts, the
 //!   ladder diagram;
-//! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs, SACK;
+//! - [`timing`]: each direction's throughput and round-trip times (from TCP
+//!   timestamps, else data/ACK pairs under Karn's rule);
+//! - [`transfer`]: segment sizes, messages, retransmissions, duplicate ACKs,
+//!   SACK, and the timing;
 //! - [`verdict`]: the lab's questions (handshake, data, termination) as
 //!   checks against expectations, a diagnosis, and [`verdict::Judged`];
 //! - [`report`]: text, JSON and SVG reports of judged connections;
@@ -62,6 +65,7 @@ pub mod sweep;
 mod sys;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod timing;
 pub mod transfer;
 pub mod verdict;
 pub mod wire;

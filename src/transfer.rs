@@ -1,7 +1,8 @@
 //! How the data crossed the link: the segment size each end announced and
 //! used, how each message was cut into segments, and what loss cost:
 //! retransmissions (after duplicate ACKs or after a timer), duplicate ACKs
-//! and SACK blocks.
+//! and SACK blocks; and each direction's throughput and round-trip times
+//! ([`crate::timing`]).
 //!
 //! On loopback this is dull (MSS 65495, no loss); over a veth link with MTU
 //! 1500 a 4000-byte message becomes 1448 + 1448 + 1104 bytes, and a dropped
@@ -12,6 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{Connection, Resend, Role, Step};
+use crate::timing::Timing;
 
 /// What made a sender retransmit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,9 @@ pub struct Transfer {
     pub duplicate_acks: usize,
     /// Segments carrying SACK blocks.
     pub sack_segments: usize,
+    /// Throughput and round-trip times of each direction.
+    #[serde(default)]
+    pub timing: Timing,
 }
 
 impl Transfer {
@@ -122,6 +127,7 @@ impl Transfer {
                 .iter()
                 .filter(|s| !s.segment.options.sack_blocks.is_empty())
                 .count(),
+            timing: Timing::of(conn),
         }
     }
 

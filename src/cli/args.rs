@@ -101,9 +101,20 @@ pub(crate) struct ReportArgs {
     /// Print the JSON report (schema in the README) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Also draw the ladder diagram as an SVG picture.
+    /// Also draw a picture as SVG: the ladder diagram or the time-sequence graph (see --graph).
     #[arg(long, value_name = "FILE")]
     pub(crate) svg: Option<PathBuf>,
+    /// What --svg draws: the ladder, the time-sequence graph (`tsg`: sequence
+    /// numbers against time, for long transfers), or `auto`: the ladder up
+    /// to 100 segments in every connection, the graph past that.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        default_value = "auto",
+        requires = "svg"
+    )]
+    pub(crate) graph: GraphArg,
     /// Require this close instead of any orderly one.
     #[arg(long, value_enum, value_name = "KIND")]
     pub(crate) expect_close: Option<CloseArg>,
@@ -153,6 +164,26 @@ pub(crate) enum CloseArg {
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum ExpectArg {
     NoRetransmissions,
+}
+
+/// `--graph`: what `--svg` draws.
+#[derive(Clone, Copy, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub(crate) enum GraphArg {
+    #[default]
+    Auto,
+    Ladder,
+    Tsg,
+}
+
+impl GraphArg {
+    pub(crate) fn graph(self) -> tcplab::report::Graph {
+        use tcplab::report::Graph;
+        match self {
+            GraphArg::Auto => Graph::Auto,
+            GraphArg::Ladder => Graph::Ladder,
+            GraphArg::Tsg => Graph::TimeSequence,
+        }
+    }
 }
 
 impl ReportArgs {
@@ -338,7 +369,7 @@ pub(crate) struct WatchArgs {
 
 #[derive(Args, Debug)]
 #[command(mut_arg("svg", |arg| arg.help(
-    "Also draw the ladder diagram as an SVG picture; with several files, FILE is a folder with one picture per capture"
+    "Also draw a picture as SVG: the ladder diagram or the time-sequence graph (see --graph); with several files, FILE is a folder with one picture per capture"
 )))]
 pub(crate) struct CheckArgs {
     /// pcap or pcapng files, and folders (every *.pcap, *.pcapng, *.cap below them, in sorted order).

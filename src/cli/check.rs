@@ -73,7 +73,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<u8> {
     }
     write_grade_files(&a, &grades)?;
     if let Some(dir) = &a.report.svg {
-        grade::svg::write_pictures(dir, &grades).map_err(|e| {
+        grade::svg::write_pictures(dir, &grades, a.report.graph.graph()).map_err(|e| {
             anyhow!(
                 "cannot write the SVG pictures into `{}`: {e}; no partial picture was left",
                 shown(dir)

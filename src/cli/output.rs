@@ -11,7 +11,7 @@ use tcplab::net::link::LinkRun;
 use tcplab::report::highlight::Highlight;
 use tcplab::report::json::JsonReport;
 use tcplab::report::style::{Palette, Screen};
-use tcplab::report::{svg, text};
+use tcplab::report::text;
 use tcplab::verdict::Judged;
 
 use super::args::ReportArgs;
@@ -82,17 +82,14 @@ pub(crate) fn report(
         text_to_stdout(|out| text::write_text(out, items, notes))?;
     }
     if let Some(path) = &a.svg {
-        write_svg(path, items)?;
+        let graph = a.graph.graph();
+        write_file(path, |out| graph.write(out, items))?;
     }
     Ok(if Judged::all_passed(items) {
         EXIT_PASS
     } else {
         EXIT_FAIL
     })
-}
-
-fn write_svg(path: &Path, items: &[Judged]) -> Result<()> {
-    write_file(path, |out| out.write_all(svg::render_svg(items).as_bytes()))
 }
 
 /// Writes `path` all or nothing: `write` fills a temporary file in the

@@ -1,4 +1,5 @@
-//! The ladder pictures of a batch: one SVG per usable file, into a folder.
+//! The pictures of a batch (ladders or time-sequence graphs, see
+//! [`crate::report::Graph`]): one SVG per usable file, into a folder.
 //! Each picture is named after its file's path below the folder all the
 //! files share, separators turned into `_`, plus `.svg`
 //! (`subs/alice/lab.pcapng` and `subs/bob/lab.pcapng` give
@@ -20,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use super::Grades;
 use crate::fsx::atomic::NAME_MAX;
 use crate::fsx::{Existing, OutDir, OutError, shown};
-use crate::report::svg::render_svg;
+use crate::report::Graph;
 
 /// The picture's file name for each file (in order).
 pub fn picture_names(files: &[&Path]) -> Vec<String> {
@@ -77,9 +78,10 @@ fn short(stem: &str) -> String {
     format!("{}~{hash:016x}", &stem[..cut])
 }
 
-/// Writes one ladder picture per usable file into `dir` (created if
-/// missing); returns the pictures written.
-pub fn write_pictures(dir: &Path, grades: &Grades) -> Result<Vec<PathBuf>, OutError> {
+/// Writes one picture per usable file into `dir` (created if missing),
+/// the `graph` chosen for each file on its own; returns the pictures
+/// written.
+pub fn write_pictures(dir: &Path, grades: &Grades, graph: Graph) -> Result<Vec<PathBuf>, OutError> {
     let out = OutDir::create(dir)?;
     let usable: Vec<_> = grades
         .files
@@ -91,7 +93,7 @@ pub fn write_pictures(dir: &Path, grades: &Grades) -> Result<Vec<PathBuf>, OutEr
     for ((_, items), name) in usable.iter().zip(picture_names(&paths)) {
         let mut file = out.file(OsStr::new(&name), Existing::Replace)?;
         // A write error is kept by the file and reported by the commit.
-        let _ = file.write_all(render_svg(items).as_bytes());
+        let _ = file.write_all(graph.render(items).as_bytes());
         file.commit()?;
         written.push(dir.join(name));
     }
@@ -147,7 +149,7 @@ mod tests {
         std::fs::write(&victim, "precious").unwrap();
         std::os::unix::fs::symlink("../victim.txt", out.join("alice_lab.pcapng.svg")).unwrap();
         std::os::unix::fs::symlink("../created.txt", out.join("bob_lab.pcapng.svg")).unwrap();
-        write_pictures(&out, &crate::grade::tests::three_files()).unwrap();
+        write_pictures(&out, &crate::grade::tests::three_files(), Graph::Auto).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(!d.path().join("created.txt").exists());
         for name in ["alice_lab.pcapng.svg", "bob_lab.pcapng.svg"] {
@@ -159,7 +161,8 @@ mod tests {
     fn one_picture_per_usable_file() {
         let d = tempfile::tempdir().unwrap();
         let out = d.path().join("pictures");
-        let written = write_pictures(&out, &crate::grade::tests::three_files()).unwrap();
+        let written =
+            write_pictures(&out, &crate::grade::tests::three_files(), Graph::Auto).unwrap();
         let names: Vec<String> = written
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())

@@ -35,7 +35,14 @@
 //!             "len": 1104, "kind": "timeout", "after": 0.21 }
 //!         ],
 //!         "duplicate_acks": 0,
-//!         "sack_segments": 0
+//!         "sack_segments": 0,
+//!         "timing": {
+//!           "client": { "bytes": 1859, "seconds": 0.00042, "bytes_per_second": 4426190.5,
+//!                       "rtt": { "method": "timestamps", "samples": 3, "min": 0.00002,
+//!                                "median": 0.00004, "max": 0.00022 } },
+//!           "server": { "bytes": 1859, "seconds": 0.00036, "bytes_per_second": 5163888.9,
+//!                       "rtt": null }
+//!         }
 //!       },
 //!       "tunnel": null
 //!     }
@@ -64,6 +71,13 @@
 //!   since the first transmission (frame `original_frame`); both are `null`
 //!   when the capture does not hold the first transmission (the bytes still
 //!   count, once).
+//! - `transfer.timing.client` (the client's data; `server` the server's):
+//!   `bytes` each sequence number once; `seconds` from the first payload
+//!   segment to the first ACK covering all of it; `bytes_per_second` their
+//!   ratio, `null` when there is no payload or no time; `rtt` round-trip
+//!   times in seconds as seen from the capture point, `null` without a
+//!   sample, `method` `timestamps` (TSval to its echo) or `data_ack` (a
+//!   segment to the ACK that covered it, Karn's rule applied).
 //! - `tunnel`: `null`, or how the connection was carried inside other
 //!   packets: `{ "kind": "vxlan", "outer": ["10.1.200.131", "10.1.1.172"] }`
 //!   (`kind`: `gre`, `vxlan`, `geneve`, `gtp`, `teredo`, `ayiya`,

@@ -19,24 +19,26 @@
 
 use std::io::{self, Write};
 
-use super::svgkit::{GREEN, GREY, INK, MONO, RED, SANS, esc, mono_width, sans_width, wrap_words};
+use super::svgkit::{
+    BLUE, GREEN, GREY, INK, MONO, PURPLE, RED, SANS, badge, esc, mono_width, sans_width, wrap_words,
+};
 use crate::connection::{Connection, Role, ladder};
 use crate::transfer::RetransmissionKind;
 use crate::verdict::{Judged, Verdict};
 
 /// Font size of all body text, in pixels.
-const FONT: f64 = 13.0;
+pub(super) const FONT: f64 = 13.0;
 /// Font size of a ladder's heading.
 const TITLE_FONT: f64 = 15.0;
 
 /// Outer margin.
-const PAD: f64 = 20.0;
+pub(super) const PAD: f64 = 20.0;
 /// Height of one segment's row.
 const ROW: f64 = 40.0;
 /// How far an arrow drops from its sender to its receiver.
 const SLOPE: f64 = 10.0;
 /// Height of the heading (badge and title, then the details line).
-const HEAD: f64 = 58.0;
+pub(super) const HEAD: f64 = 58.0;
 /// Room for the PASS/FAIL badge before the title.
 const BADGE: f64 = 58.0;
 /// Height of the boxes naming the two ends.
@@ -48,9 +50,9 @@ const TAIL: f64 = 40.0;
 /// Continuation lines of a check are indented by this many characters.
 const INDENT: usize = 5;
 /// Line height of the checks.
-const LINE: f64 = 18.0;
+pub(super) const LINE: f64 = 18.0;
 /// Checks wrap at this many characters, unless the ladder is wider.
-const WRAP: usize = 96;
+pub(super) const WRAP: usize = 96;
 
 const LIFELINE: &str = "#444444";
 const ARROW: &str = "#1a1a1a";
@@ -75,9 +77,9 @@ impl Phase {
     /// (band fill, label colour)
     fn colours(self) -> (&'static str, &'static str) {
         match self {
-            Phase::Handshake => ("#e4effb", "#1d5a94"),
+            Phase::Handshake => ("#e4effb", BLUE),
             Phase::Data => ("#fbf4d9", "#7a5f00"),
-            Phase::Termination => ("#f5e5f3", "#7d2a72"),
+            Phase::Termination => ("#f5e5f3", PURPLE),
         }
     }
 }
@@ -192,30 +194,8 @@ impl Columns {
         let mut width = ladder_right.max(max(&|b| b.head_w));
         let wrap_at = (((width - 2.0 * PAD) / mono_width("x", FONT)) as usize).max(WRAP);
         for b in blocks.iter_mut() {
-            b.checks = b
-                .verdict
-                .checks
-                .iter()
-                .map(|c| {
-                    let text = format!(
-                        "{} {}: {}",
-                        if c.passed { "PASS" } else { "FAIL" },
-                        c.check,
-                        c.why
-                    );
-                    (c.passed, wrap_words(&text, wrap_at, INDENT))
-                })
-                .collect();
-            for (_, lines) in &b.checks {
-                for (i, l) in lines.iter().enumerate() {
-                    let indent = if i > 0 {
-                        INDENT as f64 * mono_width("x", FONT)
-                    } else {
-                        0.0
-                    };
-                    width = width.max(2.0 * PAD + indent + mono_width(l, FONT));
-                }
-            }
+            b.checks = wrap_checks(b.verdict, wrap_at);
+            width = width.max(checks_width(&b.checks));
             let lines: usize = b.checks.iter().map(|(_, l)| l.len()).sum();
             b.height = PAD
                 + HEAD
@@ -271,9 +251,7 @@ impl<'a> Block<'a> {
         } else {
             String::new()
         };
-        let head_w = (PAD + BADGE + sans_width(&(prefix.clone() + &title(conn)), TITLE_FONT, true))
-            .max(PAD + sans_width(&details(conn, verdict), FONT, false))
-            + PAD;
+        let head_w = heading_width(&prefix, conn, verdict);
         Block {
             conn,
             verdict,
@@ -295,65 +273,9 @@ impl<'a> Block<'a> {
     fn write(&self, out: &mut dyn Write, top: f64, c: &Columns) -> io::Result<()> {
         let conn = self.conn;
         let verdict = self.verdict;
-        let passed = verdict.passed();
 
-        // Heading: a PASS/FAIL badge, the two ends, then the details line.
-        let y = top + PAD;
-        let (badge, colour) = if passed {
-            ("PASS", GREEN)
-        } else {
-            ("FAIL", RED)
-        };
         writeln!(out, "<g>")?;
-        writeln!(
-            out,
-            r#"<rect x="{PAD}" y="{y:.1}" width="48" height="22" rx="4" fill="{colour}"/>"#
-        )?;
-        writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold" font-size="{FONT}" fill="white">{badge}</text>"#,
-            PAD + 24.0,
-            y + 15.5
-        )?;
-        writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" font-weight="bold" font-size="{TITLE_FONT}">{}</text>"#,
-            PAD + BADGE,
-            y + 16.5,
-            esc(&(self.prefix.clone() + &title(conn)))
-        )?;
-        let f = &verdict.findings;
-        let mut line = format!(
-            r#"<text x="{PAD}" y="{:.1}" fill="{GREY}">history <tspan font-family="{MONO}" font-weight="bold" fill="{INK}">{}</tspan><tspan dx="18">termination</tspan> <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
-            y + 42.0,
-            esc(&f.history),
-            esc(f.termination.kind.name())
-        );
-        if let Some(by) = f.termination.initiator {
-            line += &format!(" (by the {by})");
-        }
-        line += &format!(
-            r#"<tspan dx="18">{} segments, {} retransmitted</tspan>"#,
-            conn.steps.len(),
-            f.retransmissions
-        );
-        // Short, to fit the header: the text report has the details.
-        let t = &f.transfer;
-        let kinds: Vec<String> = [
-            (t.count(RetransmissionKind::Fast), "fast"),
-            (t.count(RetransmissionKind::Timeout), "timeout"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, k)| format!("{n} {k}"))
-        .collect();
-        if !kinds.is_empty() {
-            line += &format!(" ({})", kinds.join(", "));
-        }
-        if !conn.roles_from_syn {
-            line += r#"<tspan dx="18">no SYN captured: roles guessed from the ports</tspan>"#;
-        }
-        writeln!(out, "{line}</text>")?;
+        write_heading(out, top, &self.prefix, conn, verdict)?;
 
         let box_top = top + PAD + HEAD;
         let rows_top = box_top + BOX + COLUMNS;
@@ -455,37 +377,144 @@ impl<'a> Block<'a> {
             )?;
         }
 
-        // The checks.
-        let mut y = rows_end + 36.0;
-        writeln!(
-            out,
-            r#"<text x="{PAD}" y="{y:.1}" font-weight="bold">checks</text>"#
-        )?;
-        for (passed, lines) in &self.checks {
-            let colour = if *passed { GREEN } else { RED };
-            let mut text = format!(r#"<text font-family="{MONO}" fill="{colour}">"#);
-            for (i, l) in lines.iter().enumerate() {
-                y += LINE;
-                if i == 0 {
-                    // `PASS` or `FAIL` in bold, then the rest of the line.
-                    let (word, rest) = l.split_once(' ').unwrap_or((l, ""));
-                    text += &format!(
-                        r#"<tspan x="{PAD}" y="{y:.1}"><tspan font-weight="bold">{}</tspan> {}</tspan>"#,
-                        esc(word),
-                        esc(rest)
-                    );
-                } else {
-                    text += &format!(
-                        r#"<tspan x="{:.1}" y="{y:.1}">{}</tspan>"#,
-                        PAD + INDENT as f64 * mono_width("x", FONT),
-                        esc(l)
-                    );
-                }
-            }
-            writeln!(out, "{text}</text>")?;
-        }
+        write_checks(out, rows_end + 36.0, &self.checks)?;
         writeln!(out, "</g>")
     }
+}
+
+/// Writes a connection's heading from `top` on (it takes `HEAD` below
+/// `PAD`): a PASS/FAIL badge, `prefix` and the two ends, then the details
+/// line (history, termination, segments, retransmissions). Shared with the
+/// time-sequence graph ([`super::tsg`]).
+pub(super) fn write_heading(
+    out: &mut dyn Write,
+    top: f64,
+    prefix: &str,
+    conn: &Connection,
+    verdict: &Verdict,
+) -> io::Result<()> {
+    let y = top + PAD;
+    badge(out, PAD, y, verdict.passed(), FONT)?;
+    writeln!(
+        out,
+        r#"<text x="{:.1}" y="{:.1}" font-weight="bold" font-size="{TITLE_FONT}">{}</text>"#,
+        PAD + BADGE,
+        y + 16.5,
+        esc(&(prefix.to_owned() + &title(conn)))
+    )?;
+    let f = &verdict.findings;
+    let mut line = format!(
+        r#"<text x="{PAD}" y="{:.1}" fill="{GREY}">history <tspan font-family="{MONO}" font-weight="bold" fill="{INK}">{}</tspan><tspan dx="18">termination</tspan> <tspan font-weight="bold" fill="{INK}">{}</tspan>"#,
+        y + 42.0,
+        esc(&f.history),
+        esc(f.termination.kind.name())
+    );
+    if let Some(by) = f.termination.initiator {
+        line += &format!(" (by the {by})");
+    }
+    line += &format!(
+        r#"<tspan dx="18">{} segments, {} retransmitted</tspan>"#,
+        conn.steps.len(),
+        f.retransmissions
+    );
+    // Short, to fit the header: the text report has the details.
+    let t = &f.transfer;
+    let kinds: Vec<String> = [
+        (t.count(RetransmissionKind::Fast), "fast"),
+        (t.count(RetransmissionKind::Timeout), "timeout"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, k)| format!("{n} {k}"))
+    .collect();
+    if !kinds.is_empty() {
+        line += &format!(" ({})", kinds.join(", "));
+    }
+    if !conn.roles_from_syn {
+        line += r#"<tspan dx="18">no SYN captured: roles guessed from the ports</tspan>"#;
+    }
+    writeln!(out, "{line}</text>")?;
+    Ok(())
+}
+
+/// The width a connection's heading needs.
+pub(super) fn heading_width(prefix: &str, conn: &Connection, verdict: &Verdict) -> f64 {
+    (PAD + BADGE + sans_width(&(prefix.to_owned() + &title(conn)), TITLE_FONT, true))
+        .max(PAD + sans_width(&details(conn, verdict), FONT, false))
+        + PAD
+}
+
+/// Each check of `verdict` as `PASS name: why`, wrapped at `wrap_at`
+/// characters, with whether it passed.
+pub(super) fn wrap_checks(verdict: &Verdict, wrap_at: usize) -> Vec<(bool, Vec<String>)> {
+    verdict
+        .checks
+        .iter()
+        .map(|c| {
+            let text = format!(
+                "{} {}: {}",
+                if c.passed { "PASS" } else { "FAIL" },
+                c.check,
+                c.why
+            );
+            (c.passed, wrap_words(&text, wrap_at, INDENT))
+        })
+        .collect()
+}
+
+/// The width the wrapped checks need.
+pub(super) fn checks_width(checks: &[(bool, Vec<String>)]) -> f64 {
+    let mut width: f64 = 0.0;
+    for (_, lines) in checks {
+        for (i, l) in lines.iter().enumerate() {
+            let indent = if i > 0 {
+                INDENT as f64 * mono_width("x", FONT)
+            } else {
+                0.0
+            };
+            width = width.max(2.0 * PAD + indent + mono_width(l, FONT));
+        }
+    }
+    width
+}
+
+/// Writes the heading `checks` with its baseline at `y`, then one line per
+/// check line, green or red; returns the height taken below `y`.
+pub(super) fn write_checks(
+    out: &mut dyn Write,
+    y: f64,
+    checks: &[(bool, Vec<String>)],
+) -> io::Result<f64> {
+    let top = y;
+    let mut y = y;
+    writeln!(
+        out,
+        r#"<text x="{PAD}" y="{y:.1}" font-weight="bold">checks</text>"#
+    )?;
+    for (passed, lines) in checks {
+        let colour = if *passed { GREEN } else { RED };
+        let mut text = format!(r#"<text font-family="{MONO}" fill="{colour}">"#);
+        for (i, l) in lines.iter().enumerate() {
+            y += LINE;
+            if i == 0 {
+                // `PASS` or `FAIL` in bold, then the rest of the line.
+                let (word, rest) = l.split_once(' ').unwrap_or((l, ""));
+                text += &format!(
+                    r#"<tspan x="{PAD}" y="{y:.1}"><tspan font-weight="bold">{}</tspan> {}</tspan>"#,
+                    esc(word),
+                    esc(rest)
+                );
+            } else {
+                text += &format!(
+                    r#"<tspan x="{:.1}" y="{y:.1}">{}</tspan>"#,
+                    PAD + INDENT as f64 * mono_width("x", FONT),
+                    esc(l)
+                );
+            }
+        }
+        writeln!(out, "{text}</text>")?;
+    }
+    Ok(y - top)
 }
 
 /// `127.0.0.1:53202 <-> 127.0.0.1:8000`.

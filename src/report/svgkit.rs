@@ -1,10 +1,13 @@
-//! What the SVG pictures share: the palette, the fonts, text escaping, and
-//! text widths estimated from character counts (there is no font metrics
-//! library, so estimates are generous).
+//! What the SVG pictures share: the palette, the fonts, the PASS/FAIL
+//! badge, round tick steps, text escaping, and text widths estimated from
+//! character counts (there is no font metrics library, so estimates are
+//! generous).
 //!
 //! Every picture is plain SVG 1.1 (UTF-8, no XML declaration) with
 //! presentation attributes only: no CSS, no scripts, no markers, which keeps
 //! it portable to browsers, Inkscape and word processors.
+
+use std::io::{self, Write};
 
 /// Text colour.
 pub const INK: &str = "#222222";
@@ -14,6 +17,15 @@ pub const GREY: &str = "#555555";
 pub const RED: &str = "#c62828";
 /// Passes.
 pub const GREEN: &str = "#2e7d32";
+/// Acknowledgments: the time-sequence graph's ACK line, the ladder's
+/// handshake label.
+pub const BLUE: &str = "#1d5a94";
+/// SACK blocks in the time-sequence graph, the ladder's termination label.
+pub const PURPLE: &str = "#7d2a72";
+/// Axes and plot frames.
+pub const AXIS: &str = "#444444";
+/// Grid lines.
+pub const GRID: &str = "#e6e6e6";
 /// The monospace font stack (ladder labels).
 pub const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
 /// The sans-serif font stack (everything else).
@@ -24,6 +36,44 @@ const MONO_EM: f64 = 0.61;
 const SANS_EM: f64 = 0.6;
 /// The same for bold text.
 const SANS_BOLD_EM: f64 = 0.7;
+
+/// The PASS or FAIL badge, `font` pixels high text in a 48 by 22 box
+/// whose top left corner is `(x, y)`.
+pub fn badge(out: &mut dyn Write, x: f64, y: f64, passed: bool, font: f64) -> io::Result<()> {
+    let (word, colour) = if passed {
+        ("PASS", GREEN)
+    } else {
+        ("FAIL", RED)
+    };
+    writeln!(
+        out,
+        r#"<rect x="{x}" y="{y:.1}" width="48" height="22" rx="4" fill="{colour}"/>"#
+    )?;
+    writeln!(
+        out,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold" font-size="{font}" fill="white">{word}</text>"#,
+        x + 24.0,
+        y + 15.5
+    )
+}
+
+/// The smallest step of 1, 2, 2.5 or 5 times a power of ten that is at
+/// least `raw`; a whole number when `integer`.
+pub fn nice_step(raw: f64, integer: bool) -> f64 {
+    if raw.is_nan() || raw <= 0.0 || raw.is_infinite() {
+        return 1.0;
+    }
+    let mut exp = raw.log10().floor() as i32 - 1;
+    loop {
+        for m in [1.0, 2.0, 2.5, 5.0] {
+            let step = m * 10f64.powi(exp);
+            if step >= raw * (1.0 - 1e-9) && (!integer || (step >= 1.0 && step.fract() == 0.0)) {
+                return step;
+            }
+        }
+        exp += 1;
+    }
+}
 
 /// Escapes the XML special characters of text or an attribute value.
 pub fn esc(s: &str) -> String {

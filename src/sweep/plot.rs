@@ -33,7 +33,7 @@ use std::io::{self, Write};
 
 use super::row::SweepRow;
 use super::spec::{UNITS, fmt_size};
-use crate::report::svgkit::{GREY, INK, RED, SANS, esc, sans_width};
+use crate::report::svgkit::{GREY, INK, RED, SANS, esc, nice_step, sans_width};
 use crate::verdict::TerminationKind;
 
 /// Font size of panel titles, legends and lane labels, in pixels.
@@ -844,24 +844,6 @@ impl YAxis {
                 (v, label)
             })
             .collect()
-    }
-}
-
-/// The smallest step of 1, 2, 2.5 or 5 times a power of ten that is at
-/// least `raw`; a whole number when `integer`.
-fn nice_step(raw: f64, integer: bool) -> f64 {
-    if raw.is_nan() || raw <= 0.0 || raw.is_infinite() {
-        return 1.0;
-    }
-    let mut exp = raw.log10().floor() as i32 - 1;
-    loop {
-        for m in [1.0, 2.0, 2.5, 5.0] {
-            let step = m * 10f64.powi(exp);
-            if step >= raw * (1.0 - 1e-9) && (!integer || (step >= 1.0 && step.fract() == 0.0)) {
-                return step;
-            }
-        }
-        exp += 1;
     }
 }
 
