@@ -4,9 +4,10 @@
 //! - [`text`]: the full text report (ladder, history, transfer, checks, diagnosis);
 //! - [`json`]: the JSON report for autograders, schema in its docs, readable back;
 //! - [`svg`]: the ladder as a picture, drawn with the shared [`svgkit`];
-//! - [`highlight`]: colour for the text on a terminal, with a [`style::Palette`].
 //! - [`tsg`]: the time-sequence graph, the picture of a long transfer;
-//!   [`Graph`] chooses between the two.
+//!   [`Graph`] chooses between the two;
+//! - [`style`] and [`highlight`]: the colours and width of the screen text
+//!   is read on, and the colour added to text as it is written.
 //!
 //! The text ladder itself is the connection's own `Display`
 //! ([`crate::connection::ladder`]).
