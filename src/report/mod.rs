@@ -69,10 +69,7 @@ impl Graph {
 
     /// The same, as a String.
     pub fn render(self, items: &[Judged]) -> String {
-        let mut buf = Vec::new();
-        self.write(&mut buf, items)
-            .expect("writing to a Vec cannot fail");
-        String::from_utf8_lossy(&buf).into_owned()
+        svgkit::render(|out| self.write(out, items))
     }
 }
 

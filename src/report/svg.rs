@@ -20,7 +20,7 @@
 use std::io::{self, Write};
 
 use super::svgkit::{
-    BLUE, GREEN, GREY, INK, MONO, PURPLE, RED, SANS, badge, esc, mono_width, sans_width, wrap_words,
+    self, BLUE, GREEN, GREY, INK, MONO, PURPLE, RED, badge, esc, mono_width, sans_width, wrap_words,
 };
 use crate::connection::{Connection, Role, ladder};
 use crate::transfer::RetransmissionKind;
@@ -92,50 +92,21 @@ pub fn write_svg(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
         .map(|(i, j)| Block::new(i, items.len(), &j.connection, &j.verdict))
         .collect();
     let cols = Columns::fit(&mut blocks);
-    let width = cols.width.ceil();
-    let height = blocks
-        .iter()
-        .map(|b| b.height)
-        .sum::<f64>()
-        .max(2.0 * PAD + FONT)
-        .ceil();
-    writeln!(
+    let heights: Vec<f64> = blocks.iter().map(|b| b.height).collect();
+    svgkit::write_stack(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{SANS}" font-size="{FONT}" fill="{INK}">"#
-    )?;
-    writeln!(out, "<title>TCP ladder diagram (tcplab)</title>")?;
-    writeln!(
-        out,
-        r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
-    )?;
-    if blocks.is_empty() {
-        writeln!(
-            out,
-            r#"<text x="{PAD}" y="{:.1}" fill="{GREY}">no connections</text>"#,
-            PAD + FONT
-        )?;
-    }
-    let mut top = 0.0;
-    for (i, block) in blocks.iter().enumerate() {
-        if i > 0 {
-            writeln!(
-                out,
-                r##"<line x1="{:.1}" y1="{top:.1}" x2="{:.1}" y2="{top:.1}" stroke="#999999" stroke-width="1" stroke-dasharray="6 4"/>"##,
-                PAD / 2.0,
-                width - PAD / 2.0
-            )?;
-        }
-        block.write(out, top, &cols)?;
-        top += block.height;
-    }
-    writeln!(out, "</svg>")
+        "TCP ladder diagram (tcplab)",
+        cols.width.ceil(),
+        PAD,
+        FONT,
+        &heights,
+        |out, i, top| blocks[i].write(out, top, &cols),
+    )
 }
 
 /// The same, as a String.
 pub fn render_svg(items: &[Judged]) -> String {
-    let mut buf = Vec::new();
-    write_svg(&mut buf, items).expect("writing to a Vec cannot fail");
-    String::from_utf8_lossy(&buf).into_owned()
+    svgkit::render(|out| write_svg(out, items))
 }
 
 /// One connection's ladder, measured before it is drawn.

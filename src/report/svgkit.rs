@@ -75,6 +75,73 @@ pub fn nice_step(raw: f64, integer: bool) -> f64 {
     }
 }
 
+/// Opens a picture: the `<svg>` element `width` by `height` pixels in the
+/// sans-serif font at `font` pixels and ink colour, its `title`, and a white
+/// background. The caller draws, then writes `</svg>`.
+pub fn open_document(
+    out: &mut dyn Write,
+    width: f64,
+    height: f64,
+    font: f64,
+    title: &str,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{SANS}" font-size="{font}" fill="{INK}">"#
+    )?;
+    writeln!(out, "<title>{}</title>", esc(title))?;
+    writeln!(
+        out,
+        r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
+    )
+}
+
+/// Writes a whole picture of blocks stacked top to bottom, one per
+/// connection, `heights[i]` pixels each, parted by dashed lines (`pad` is
+/// the page's margin), or `no connections` when there are none: the frame
+/// the ladder and the time-sequence graph share. `draw(out, i, top)` draws
+/// block `i` from `top` down.
+pub fn write_stack(
+    out: &mut dyn Write,
+    title: &str,
+    width: f64,
+    pad: f64,
+    font: f64,
+    heights: &[f64],
+    mut draw: impl FnMut(&mut dyn Write, usize, f64) -> io::Result<()>,
+) -> io::Result<()> {
+    let height = heights.iter().sum::<f64>().max(2.0 * pad + font).ceil();
+    open_document(out, width, height, font, title)?;
+    if heights.is_empty() {
+        writeln!(
+            out,
+            r#"<text x="{pad}" y="{:.1}" fill="{GREY}">no connections</text>"#,
+            pad + font
+        )?;
+    }
+    let mut top = 0.0;
+    for (i, block_height) in heights.iter().enumerate() {
+        if i > 0 {
+            writeln!(
+                out,
+                r##"<line x1="{:.1}" y1="{top:.1}" x2="{:.1}" y2="{top:.1}" stroke="#999999" stroke-width="1" stroke-dasharray="6 4"/>"##,
+                pad / 2.0,
+                width - pad / 2.0
+            )?;
+        }
+        draw(out, i, top)?;
+        top += block_height;
+    }
+    writeln!(out, "</svg>")
+}
+
+/// What `write` writes, as a String (writing to memory cannot fail).
+pub fn render(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    write(&mut buf).expect("writing to a Vec cannot fail");
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 /// Escapes the XML special characters of text or an attribute value.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -33,7 +33,7 @@ use super::svg::{
     write_heading,
 };
 use super::svgkit::{
-    AXIS, BLUE, GREY, GRID, INK, MONO, PURPLE, RED, SANS, esc, mono_width, nice_step, sans_width,
+    self, AXIS, BLUE, GREY, GRID, INK, MONO, PURPLE, RED, esc, mono_width, nice_step, sans_width,
 };
 use crate::connection::{Connection, Role, Step};
 use crate::timing::Direction;
@@ -87,49 +87,21 @@ pub fn write_tsg(out: &mut dyn Write, items: &[Judged]) -> io::Result<()> {
         .ceil();
     let wrap_at = (((width - 2.0 * PAD) / mono_width("x", FONT)) as usize).max(WRAP);
     let blocks: Vec<Block> = blocks.into_iter().map(|b| b.wrap(wrap_at)).collect();
-    let height = blocks
-        .iter()
-        .map(|b| b.height)
-        .sum::<f64>()
-        .max(2.0 * PAD + FONT)
-        .ceil();
-    writeln!(
+    let heights: Vec<f64> = blocks.iter().map(|b| b.height).collect();
+    svgkit::write_stack(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{SANS}" font-size="{FONT}" fill="{INK}">"#
-    )?;
-    writeln!(out, "<title>TCP time-sequence graph (tcplab)</title>")?;
-    writeln!(
-        out,
-        r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
-    )?;
-    if blocks.is_empty() {
-        writeln!(
-            out,
-            r#"<text x="{PAD}" y="{:.1}" fill="{GREY}">no connections</text>"#,
-            PAD + FONT
-        )?;
-    }
-    let mut top = 0.0;
-    for (i, block) in blocks.iter().enumerate() {
-        if i > 0 {
-            writeln!(
-                out,
-                r##"<line x1="{:.1}" y1="{top:.1}" x2="{:.1}" y2="{top:.1}" stroke="#999999" stroke-width="1" stroke-dasharray="6 4"/>"##,
-                PAD / 2.0,
-                width - PAD / 2.0
-            )?;
-        }
-        block.write(out, top)?;
-        top += block.height;
-    }
-    writeln!(out, "</svg>")
+        "TCP time-sequence graph (tcplab)",
+        width,
+        PAD,
+        FONT,
+        &heights,
+        |out, i, top| blocks[i].write(out, top),
+    )
 }
 
 /// The same, as a String.
 pub fn render_tsg(items: &[Judged]) -> String {
-    let mut buf = Vec::new();
-    write_tsg(&mut buf, items).expect("writing to a Vec cannot fail");
-    String::from_utf8_lossy(&buf).into_owned()
+    svgkit::render(|out| write_tsg(out, items))
 }
 
 /// One connection's graphs, measured before they are drawn.

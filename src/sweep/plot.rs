@@ -33,7 +33,7 @@ use std::io::{self, Write};
 
 use super::row::SweepRow;
 use super::spec::{UNITS, fmt_size};
-use crate::report::svgkit::{GREY, INK, RED, SANS, esc, nice_step, sans_width};
+use crate::report::svgkit::{GREY, RED, esc, nice_step, open_document, render, sans_width};
 use crate::verdict::TerminationKind;
 
 /// Font size of panel titles, legends and lane labels, in pixels.
@@ -60,6 +60,8 @@ const HEAD: f64 = 30.0;
 const TITLE_BASE: f64 = 16.0;
 /// The failed sizes listed under the key, at most.
 const MAX_LISTED: usize = 8;
+/// The picture's `<title>`.
+const TITLE: &str = "tcplab payload-size sweep";
 /// Height of a numeric panel's plot area.
 const PLOT_H: f64 = 104.0;
 /// Space below a plot area, before the next panel's title.
@@ -169,15 +171,7 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
     let fails_top = key_top + KEY_LINE * key_lines as f64;
     let height = (fails_top + 20.0 * fail_lines.len() as f64 + PAD).ceil();
 
-    writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="{SANS}" font-size="{FONT}" fill="{INK}">"#
-    )?;
-    writeln!(out, "<title>tcplab payload-size sweep</title>")?;
-    writeln!(
-        out,
-        r#"<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/>"#
-    )?;
+    open_document(out, WIDTH, height, FONT, TITLE)?;
 
     // Title and subtitle.
     let n = sorted.len();
@@ -315,23 +309,13 @@ pub fn write_plot(out: &mut dyn Write, rows: &[SweepRow]) -> io::Result<()> {
 
 /// The same, as a String.
 pub fn render_plot(rows: &[SweepRow]) -> String {
-    let mut buf = Vec::new();
-    write_plot(&mut buf, rows).expect("writing to a Vec cannot fail");
-    String::from_utf8_lossy(&buf).into_owned()
+    render(|out| write_plot(out, rows))
 }
 
 /// The picture of an empty sweep.
 fn write_empty(out: &mut dyn Write) -> io::Result<()> {
     let (w, h) = (360.0, 60.0);
-    writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{SANS}" font-size="{FONT}" fill="{INK}">"#
-    )?;
-    writeln!(out, "<title>tcplab payload-size sweep</title>")?;
-    writeln!(
-        out,
-        r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
-    )?;
+    open_document(out, w, h, FONT, TITLE)?;
     writeln!(
         out,
         r#"<text x="{PAD}" y="{:.1}" fill="{GREY}">tcplab sweep: no data</text>"#,
