@@ -375,13 +375,10 @@ mod tests {
         assert_eq!(h[0].1, Some(Split::NewSyn));
     }
 
-    /// Zeek splits after 5 minutes of silence; tshark keeps one stream, so
-    /// the second connection goes on with tcplab's relative numbers and
-    /// Wireshark's analysis: its first segment, the same bytes again, is a
-    /// retransmission (tcp/retransmit-timeout).
-    #[test]
-    fn after_a_timer_split_numbers_and_analysis_go_on() {
-        let segs = on_port(
+    /// A handshake, 10 bytes, and the same 10 bytes again 5 minutes later,
+    /// past Zeek's inactivity timeout.
+    fn resent_after_five_minutes() -> Vec<Segment> {
+        on_port(
             vec![
                 at(seg(1, C, SYN, 0, 0, 0), 0.0),
                 at(seg(2, S, SYN | ACK, 0, 1, 0), 0.1),
@@ -389,7 +386,16 @@ mod tests {
                 at(seg(4, C, PSH | ACK, 1, 1, 10), 301.0),
             ],
             9000,
-        );
+        )
+    }
+
+    /// Zeek splits after 5 minutes of silence; tshark keeps one stream, so
+    /// the second connection goes on with tcplab's relative numbers and
+    /// Wireshark's analysis: its first segment, the same bytes again, is a
+    /// retransmission (tcp/retransmit-timeout).
+    #[test]
+    fn after_a_timer_split_numbers_and_analysis_go_on() {
+        let segs = resent_after_five_minutes();
         let conns = group(segs, None);
         assert_eq!(conns.len(), 2);
         let resent = &conns[1].steps[0];
@@ -471,15 +477,7 @@ mod tests {
     /// out still gets tshark's numbering.
     #[test]
     fn a_forgotten_connection_lends_its_numbering_to_the_next() {
-        let segs = on_port(
-            vec![
-                at(seg(1, C, SYN, 0, 0, 0), 0.0),
-                at(seg(2, S, SYN | ACK, 0, 1, 0), 0.1),
-                at(seg(3, C, PSH | ACK, 1, 1, 10), 0.2),
-                at(seg(4, C, PSH | ACK, 1, 1, 10), 301.0),
-            ],
-            9000,
-        );
+        let segs = resent_after_five_minutes();
         let mut c = Connections::forgetting(None);
         let mut out = Vec::new();
         for s in segs {
