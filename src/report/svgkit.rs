@@ -142,6 +142,21 @@ pub fn render(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// A tick label: `v` with at most `places` decimals, trailing zeros and a
+/// trailing point left out, and never `-0`: `0.25`, `200`, `1500`.
+pub fn decimal(v: f64, places: usize) -> String {
+    let mut s = format!("{v:.places$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    if s == "-0" { "0".to_owned() } else { s }
+}
+
 /// Escapes the XML special characters of text or an attribute value.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -33,7 +33,8 @@ use super::svg::{
     write_heading,
 };
 use super::svgkit::{
-    self, AXIS, BLUE, GREY, GRID, INK, MONO, PURPLE, RED, esc, mono_width, nice_step, sans_width,
+    self, AXIS, BLUE, GREY, GRID, INK, MONO, PURPLE, RED, decimal, esc, mono_width, nice_step,
+    sans_width,
 };
 use crate::connection::{Connection, Role, Step};
 use crate::timing::Direction;
@@ -664,7 +665,7 @@ impl Axis {
         (first..=last)
             .map(|k| {
                 let v = k as f64 * self.step;
-                let text = label(v / self.scale);
+                let text = decimal(v / self.scale, 3);
                 let text = if text == "0" {
                     text
                 } else {
@@ -674,18 +675,6 @@ impl Axis {
             })
             .collect()
     }
-}
-
-/// A tick value with at most three decimals, trailing zeros left out.
-fn label(v: f64) -> String {
-    let mut s = format!("{v:.3}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    if s == "-0" { "0".to_owned() } else { s }
 }
 
 #[cfg(test)]
@@ -830,9 +819,9 @@ mod tests {
 
     #[test]
     fn tick_labels_are_short() {
-        assert_eq!(label(0.25), "0.25");
-        assert_eq!(label(200.0), "200");
-        assert_eq!(label(-0.0), "0");
+        assert_eq!(decimal(0.25, 3), "0.25");
+        assert_eq!(decimal(200.0, 3), "200");
+        assert_eq!(decimal(-0.0, 3), "0");
         let a = Axis::bytes(0, 1859);
         assert_eq!((a.step, a.unit), (500.0, "bytes"));
         assert_eq!(

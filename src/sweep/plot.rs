@@ -33,7 +33,9 @@ use std::io::{self, Write};
 
 use super::row::SweepRow;
 use super::spec::{UNITS, fmt_size};
-use crate::report::svgkit::{GREY, RED, esc, nice_step, open_document, render, sans_width};
+use crate::report::svgkit::{
+    GREY, RED, decimal, esc, nice_step, open_document, render, sans_width,
+};
 use crate::verdict::TerminationKind;
 
 /// Font size of panel titles, legends and lane labels, in pixels.
@@ -823,28 +825,14 @@ impl YAxis {
                 let v = self.step * i as f64;
                 let label = match self.scale {
                     Scale::Bytes => fmt_in(v, unit),
-                    Scale::Count | Scale::Millis => fmt_plain(v),
+                    // A count or a duration in full, without a unit (k, M and G
+                    // are for bytes only, and mean powers of 1024).
+                    Scale::Count | Scale::Millis => decimal(v, 4),
                 };
                 (v, label)
             })
             .collect()
     }
-}
-
-/// A count or a duration in full, without a unit: `0`, `0.25`, `1500`
-/// (k, M and G are for bytes only, and mean powers of 1024).
-fn fmt_plain(v: f64) -> String {
-    let mut s = format!("{v:.4}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    if s == "-0" {
-        s = "0".to_owned();
-    }
-    s
 }
 
 /// Joins `items` with commas into lines of at most `width` characters,
@@ -1132,9 +1120,9 @@ mod tests {
                 assert!(y.ticks().iter().all(|(v, _)| v.fract() == 0.0));
             }
         }
-        assert_eq!(fmt_plain(1500.0), "1500");
-        assert_eq!(fmt_plain(0.25), "0.25");
-        assert_eq!(fmt_plain(1e6), "1000000");
+        assert_eq!(decimal(1500.0, 4), "1500");
+        assert_eq!(decimal(0.25, 4), "0.25");
+        assert_eq!(decimal(1e6, 4), "1000000");
     }
 
     /// No k in the picture means 1000: counts and milliseconds are written
