@@ -254,29 +254,16 @@ fn a_folder_gets_one_graph_per_file() {
     }
 }
 
-#[test]
-fn an_unknown_graph_is_refused_with_the_choices() {
+#[rstest]
+#[case::an_unknown_graph_with_the_choices("stevens", &["auto", "tsg"])]
+#[case::a_graph_without_svg("tsg", &["--svg"])]
+fn graph_options_that_cannot_work_are_refused(#[case] graph: &str, #[case] says: &[&str]) {
     let (code, _, stderr) = tcplab(&[
         "check",
         fixture("four-segment.pcapng").to_str().unwrap(),
         "--graph",
-        "stevens",
+        graph,
     ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("auto") && stderr.contains("tsg"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn graph_without_svg_is_refused() {
-    let (code, _, stderr) = tcplab(&[
-        "check",
-        fixture("four-segment.pcapng").to_str().unwrap(),
-        "--graph",
-        "tsg",
-    ]);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("--svg"), "{stderr}");
+    assert!(says.iter().all(|s| stderr.contains(s)), "{stderr}");
 }
